@@ -1,0 +1,17 @@
+# Finds LibTorch (from the torch wheel) and the Debian libraries.
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(ENV{TORCH_CUDA_ARCH_LIST} "8.0;9.0")
+endif()
+find_package(Torch REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+find_package(yaml-cpp REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Threads REQUIRED)
+
+add_library(omnirm_torch INTERFACE)
+target_link_libraries(omnirm_torch INTERFACE ${TORCH_LIBRARIES})
+target_compile_options(omnirm_torch INTERFACE ${TORCH_CXX_FLAGS})

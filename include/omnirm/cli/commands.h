@@ -1,0 +1,28 @@
+// Each subcommand registers itself on the root CLI11 app; one file per subcommand.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace omnirm::cli {
+
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+void add_tokenizer_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+
+// Options shared by the commands that read a config: --config FILE and --set key=value.
+struct ConfigOptions {
+  std::string path;
+  std::vector<std::string> overrides;
+};
+void add_config_options(CLI::App& command, ConfigOptions& options);
+
+}  // namespace omnirm::cli

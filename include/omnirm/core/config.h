@@ -1,0 +1,90 @@
+// The experiment configuration: model, data, train and eval sections of a YAML file.
+// Every key is validated on load: an unknown key fails naming its path and the nearest
+// valid key; a value of the wrong type names the expected type. Defaults below are the
+// values used when a key is absent.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace omnirm {
+
+struct ModelConfig {
+  int64_t vocab_size = 0;  // 0: taken from the tokenizer
+  int64_t hidden_size = 128;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t num_kv_heads = 2;  // grouped-query attention: num_heads % num_kv_heads == 0
+  int64_t intermediate_size = 384;
+  double rope_theta = 10000.0;
+  double rms_norm_eps = 1e-6;
+  bool qkv_bias = true;
+  bool head_bias = true;
+  double head_dropout = 0.0;
+  double init_std = 0.02;
+  std::string attention_backend = "reference";  // reference | cuda (later) | auto
+  bool prefix_sharing = true;  // false: naive [prompt|chosen] + [prompt|rejected] layout
+};
+
+struct DataConfig {
+  std::string train = "";  // JSONL of canonical pair records
+  std::string eval = "";   // JSONL; empty: no evaluation
+  std::string root = "";   // media root; empty: the JSONL file's directory
+  std::string tokenizer = "";  // sentencepiece .model
+  int64_t max_length = 1024;   // tokens of prompt + the longer response
+  std::string truncation = "truncate";  // truncate | drop
+  std::string on_bad_record = "error";  // error | skip
+  bool shuffle = true;
+};
+
+struct TrainConfig {
+  std::string output_dir = "runs/omnirm";
+  int64_t seed = 42;
+  int64_t epochs = 1;
+  int64_t max_steps = 0;  // 0: epochs decide
+  int64_t global_batch_pairs = 32;  // pairs per optimizer step
+  int64_t micro_batch_pairs = 32;   // pairs per forward/backward; accumulation = global / micro
+  double lr = 1e-3;
+  double min_lr_ratio = 0.1;  // cosine decays to lr * min_lr_ratio
+  double warmup_ratio = 0.05;
+  double weight_decay = 0.01;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_eps = 1e-8;
+  double max_grad_norm = 1.0;  // 0: no clipping
+  double margin_scale = 1.0;   // multiplies each record's margin in the loss
+  double centering = 0.0;      // lambda of lambda * mean((r_c + r_r)^2)
+  int64_t log_every = 10;
+  int64_t eval_every = 0;  // 0: only at the end
+  int64_t save_every = 0;  // 0: only at the end
+  int64_t keep_last = 2;
+  int64_t threads = 0;  // 0: all cores
+};
+
+struct EvalConfig {
+  int64_t batch_pairs = 64;
+};
+
+struct Config {
+  ModelConfig model;
+  DataConfig data;
+  TrainConfig train;
+  EvalConfig eval;
+};
+
+// Loads a YAML file (an empty path gives the defaults) and applies overrides of the form
+// "section.key=value" in order. Throws UserError naming the file / key path on any problem.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Parses YAML text (`origin` names it in messages) and applies overrides.
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+// Every key and its current value as YAML; parse_config(dump_config(c)) == c.
+std::string dump_config(const Config& config);
+
+// Cross-field checks (heads divide, batch sizes divide, enums valid). Throws UserError.
+void validate_config(const Config& config);
+
+}  // namespace omnirm

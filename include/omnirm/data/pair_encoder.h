@@ -1,0 +1,33 @@
+// Turns an Example into token ids through the chat template and the truncation policy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "omnirm/data/example.h"
+#include "omnirm/text/tokenizer.h"
+#include "omnirm/text/truncation.h"
+
+namespace omnirm::data {
+
+struct EncodeCounts {
+  int64_t encoded = 0;
+  int64_t truncated = 0;
+  int64_t dropped = 0;
+};
+
+class PairEncoder {
+ public:
+  PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length, text::TruncationPolicy policy);
+
+  // The pair's tokens, or nullopt when the policy drops it. Updates `counts`.
+  std::optional<text::PairTokens> encode(const Example& example, EncodeCounts& counts) const;
+
+ private:
+  const text::Tokenizer& tokenizer_;
+  int64_t max_length_;
+  text::TruncationPolicy policy_;
+  int64_t closing_tokens_;
+};
+
+}  // namespace omnirm::data

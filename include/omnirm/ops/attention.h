@@ -1,0 +1,50 @@
+// Attention over packed variable-length rows with the pair-prefix segment rule, behind one
+// interface with backends:
+//   reference — dense masked attention in plain ATen ops, any device: the ground truth;
+//   sdpa      — the same padded problem through at::scaled_dot_product_attention;
+//   cuda      — the flash-style kernel in kernels/ (selected only where it is built).
+// Mask rule for query i and key j of the same row: j <= i and (segment[j] == prompt or
+// segment[j] == segment[i]).
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace omnirm::ops {
+
+enum class AttentionBackend { reference, sdpa, cuda };
+
+// "reference" | "sdpa" | "cuda" | "auto" (cuda on CUDA tensors when built, else sdpa).
+AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda);
+
+// Per-batch layout, built once and shared by every layer.
+struct AttentionLayout {
+  int64_t tokens = 0;          // N
+  int64_t rows = 0;
+  int64_t max_row_length = 0;  // Lmax
+  at::Tensor row_offsets;      // [rows + 1] int64 (cu_seqlens)
+  at::Tensor segments;         // [N] int8
+  // For the padded dense backends:
+  at::Tensor pad_gather;   // [rows * Lmax] int64: token index, or N for padding
+  at::Tensor unpad_index;  // [N] int64: position of each token in rows * Lmax
+  at::Tensor allowed;      // [rows, 1, Lmax, Lmax] bool: query may attend key
+};
+
+// row_offsets: rows + 1 entries; segments: N entries. Tensors are placed on `device`.
+AttentionLayout make_attention_layout(const std::vector<int64_t>& row_offsets,
+                                      const std::vector<int8_t>& segments, at::Device device);
+
+// query [N, Hq, d], key/value [N, Hkv, d] with Hq % Hkv == 0 → output [N, Hq, d].
+at::Tensor pair_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
+                          const AttentionLayout& layout, AttentionBackend backend);
+
+// The backends, exposed for tests and benchmarks (same shapes as pair_attention).
+at::Tensor attention_reference(const at::Tensor& query, const at::Tensor& key,
+                               const at::Tensor& value, const AttentionLayout& layout);
+at::Tensor attention_sdpa(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
+                          const AttentionLayout& layout);
+
+}  // namespace omnirm::ops

@@ -1,0 +1,42 @@
+// A tokenized pair dataset held in memory: records read from JSONL, passed through the chat
+// template and the truncation policy. Ties are kept for evaluation and skipped in training.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "omnirm/core/config.h"
+#include "omnirm/data/jsonl_reader.h"
+#include "omnirm/data/pair_encoder.h"
+#include "omnirm/text/tokenizer.h"
+#include "omnirm/text/truncation.h"
+
+namespace omnirm::train {
+
+struct EncodedPair {
+  text::PairTokens tokens;
+  float margin = 0.0f;
+  bool tie = false;
+  std::string id;
+  std::string task;
+  std::vector<std::string> tags;
+};
+
+struct EncodedDataset {
+  std::string path;
+  std::vector<EncodedPair> pairs;
+  data::ReadSummary read;
+  data::EncodeCounts encode;
+
+  int64_t size() const { return static_cast<int64_t>(pairs.size()); }
+  // One line: "N pairs (T truncated, D dropped, S bad records skipped)".
+  std::string summary_line() const;
+};
+
+// Reads and encodes `path` under data.max_length / data.truncation / data.on_bad_record.
+// `keep_ties` false drops tie records (training data).
+EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokenizer& tokenizer,
+                                    const DataConfig& config, bool keep_ties);
+
+}  // namespace omnirm::train

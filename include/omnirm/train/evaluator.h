@@ -1,0 +1,53 @@
+// Scoring a dataset with a reward model and the metrics users expect of a BT reward model:
+// loss, accuracy, margin, chosen/rejected reward means, reward std — overall, per task and
+// per tag (e.g. the synthetic set's "criteria_flip" pairs).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "omnirm/model/reward_model.h"
+#include "omnirm/train/dataset.h"
+
+namespace omnirm::train {
+
+struct PairScore {
+  std::string id;
+  std::string task;
+  std::vector<std::string> tags;
+  bool tie = false;
+  float chosen = 0.0f;    // reward of the chosen (or first, for ties) response
+  float rejected = 0.0f;  // reward of the rejected (or second) response
+};
+
+struct Accuracy {
+  int64_t correct = 0;
+  int64_t total = 0;
+  double value() const { return total > 0 ? double(correct) / double(total) : 0.0; }
+};
+
+struct EvalMetrics {
+  int64_t pairs = 0;  // non-tie pairs scored
+  int64_t ties = 0;   // tie pairs (not in the accuracy; see the benchmark evaluation)
+  double loss = 0.0;  // mean -log σ(r_c − r_r)
+  double accuracy = 0.0;  // r_c > r_r strictly
+  double margin = 0.0;    // mean r_c − r_r
+  double chosen_mean = 0.0;
+  double rejected_mean = 0.0;
+  double reward_std = 0.0;  // over all 2·pairs rewards
+  std::map<std::string, Accuracy> by_task;
+  std::map<std::string, Accuracy> by_tag;
+};
+
+// Scores every pair in eval mode, batch_pairs at a time, without gradients.
+std::vector<PairScore> score_dataset(model::RewardModelImpl& model, const EncodedDataset& dataset,
+                                     int64_t batch_pairs, bool prefix_sharing, at::Device device);
+
+EvalMetrics summarize_scores(const std::vector<PairScore>& scores);
+
+// A small console table: overall metrics, then accuracy per task and per tag.
+std::string format_metrics_table(const EvalMetrics& metrics);
+
+}  // namespace omnirm::train

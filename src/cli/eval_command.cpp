@@ -1,0 +1,55 @@
+// `omnirm eval`: scores a held-out pair file with a trained model and prints the metrics.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "omnirm/cli/commands.h"
+#include "omnirm/core/error.h"
+#include "omnirm/io/atomic_dir.h"
+#include "omnirm/train/checkpoint.h"
+#include "omnirm/train/dataset.h"
+#include "omnirm/train/evaluator.h"
+
+namespace omnirm::cli {
+
+void add_eval_command(CLI::App& app) {
+  auto* command = app.add_subcommand("eval", "Evaluate a trained model on a pair file");
+  struct Options {
+    std::string model, data, json_out;
+    int64_t batch_pairs = 0;
+    bool no_prefix_sharing = false;
+  };
+  auto o = std::make_shared<Options>();
+  command->add_option("-m,--model", o->model, "Checkpoint directory or run output directory")
+      ->required();
+  command->add_option("-d,--data", o->data, "Pair JSONL (default: the model's data.eval)");
+  command->add_option("--batch-pairs", o->batch_pairs, "Pairs per forward pass");
+  command->add_flag("--no-prefix-sharing", o->no_prefix_sharing,
+                    "Score with the naive two-sequence layout");
+  command->add_option("--json", o->json_out, "Also write the metrics as JSON to this file");
+  command->callback([o] {
+    train::LoadedModel loaded = train::load_model_dir(o->model);
+    const std::string data = o->data.empty() ? loaded.config.data.eval : o->data;
+    if (data.empty()) throw UserError("eval: no --data given and the model's config has no data.eval");
+    const train::EncodedDataset dataset =
+        train::load_encoded_dataset(data, loaded.tokenizer, loaded.config.data, /*keep_ties=*/true);
+    const int64_t batch = o->batch_pairs > 0 ? o->batch_pairs : loaded.config.eval.batch_pairs;
+    const auto scores = train::score_dataset(*loaded.model, dataset, batch,
+                                             !o->no_prefix_sharing, at::Device(at::kCPU));
+    const train::EvalMetrics m = train::summarize_scores(scores);
+    fmt::print("evaluation of {} on {}: {}\n{}", loaded.dir, data, dataset.summary_line(),
+               train::format_metrics_table(m));
+    if (!o->json_out.empty()) {
+      nlohmann::json json = {{"model", loaded.dir}, {"data", data}, {"pairs", m.pairs},
+                             {"ties", m.ties},      {"loss", m.loss}, {"accuracy", m.accuracy},
+                             {"margin", m.margin},  {"reward_chosen", m.chosen_mean},
+                             {"reward_rejected", m.rejected_mean}, {"reward_std", m.reward_std}};
+      for (const auto& [task, acc] : m.by_task) json["accuracy_by_task"][task] = acc.value();
+      for (const auto& [tag, acc] : m.by_tag) json["accuracy_by_tag"][tag] = acc.value();
+      io::write_file_atomic(o->json_out, json.dump(2) + "\n");
+    }
+  });
+}
+
+}  // namespace omnirm::cli

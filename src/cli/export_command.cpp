@@ -1,0 +1,87 @@
+// `omnirm export`: writes a trained model as a directory in the HF Qwen2
+// sequence-classification layout (model.safetensors with model.* and score.weight,
+// config.json with num_labels 1), the value head beside it as value_head.safetensors
+// (v_head.summary.weight / .bias, the LLaMA-Factory names), the tokenizer, the chat template
+// and omnirm's own config. The directory is written atomically.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "omnirm/cli/commands.h"
+#include "omnirm/io/atomic_dir.h"
+#include "omnirm/io/safetensors.h"
+#include "omnirm/text/chat_template.h"
+#include "omnirm/train/checkpoint.h"
+
+namespace omnirm::cli {
+
+namespace {
+
+nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size) {
+  return {{"architectures", {"Qwen2ForSequenceClassification"}},
+          {"model_type", "qwen2"},
+          {"hidden_size", m.hidden_size},
+          {"intermediate_size", m.intermediate_size},
+          {"num_hidden_layers", m.num_layers},
+          {"num_attention_heads", m.num_heads},
+          {"num_key_value_heads", m.num_kv_heads},
+          {"hidden_act", "silu"},
+          {"rms_norm_eps", m.rms_norm_eps},
+          {"rope_theta", m.rope_theta},
+          {"max_position_embeddings", 32768},
+          {"vocab_size", vocab_size},
+          {"tie_word_embeddings", false},
+          {"use_sliding_window", false},
+          {"num_labels", 1},
+          {"id2label", {{"0", "LABEL_0"}}},
+          {"label2id", {{"LABEL_0", 0}}},
+          {"torch_dtype", "float32"}};
+}
+
+std::string jinja_chat_template() {
+  return "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+         "{{ message['content'] }}<|im_end|>\n{% endfor %}";
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto* command = app.add_subcommand("export", "Export a trained model as an HF-layout directory");
+  auto model = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  command->add_option("-m,--model", *model, "Checkpoint directory or run output directory")->required();
+  command->add_option("-o,--out", *out, "Directory to write")->required();
+  command->callback([model, out] {
+    namespace fs = std::filesystem;
+    train::LoadedModel loaded = train::load_model_dir(*model);
+    if (fs::path(*out).has_parent_path()) fs::create_directories(fs::path(*out).parent_path());
+    io::AtomicDirectory dir(*out);
+    io::NamedTensors weights, head;
+    for (const auto& item : loaded.model->named_parameters()) {
+      weights.emplace_back(item.key(), item.value());
+      if (item.key() == "score.weight") head.emplace_back("v_head.summary.weight", item.value());
+      if (item.key() == "score.bias") head.emplace_back("v_head.summary.bias", item.value());
+    }
+    std::erase_if(weights, [](const auto& w) { return w.first == "score.bias"; });
+    io::save_safetensors(dir.file("model.safetensors"), weights, {{"format", "pt"}});
+    io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
+    std::ofstream(dir.file("config.json"))
+        << hf_config(loaded.config.model, loaded.model->vocab_size()).dump(2) << "\n";
+    const nlohmann::json tokenizer_config = {{"tokenizer_class", "LlamaTokenizer"},
+                                             {"chat_template", jinja_chat_template()},
+                                             {"eos_token", "<|im_end|>"},
+                                             {"pad_token", "<|im_end|>"},
+                                             {"add_bos_token", false},
+                                             {"add_eos_token", false}};
+    std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config.dump(2) << "\n";
+    fs::copy_file(fs::path(loaded.dir) / "tokenizer.model", dir.file("tokenizer.model"));
+    fs::copy_file(fs::path(loaded.dir) / "config.yaml", dir.file("omnirm.yaml"));
+    dir.commit();
+    fmt::print("exported {} to {}\n", loaded.dir, *out);
+  });
+}
+
+}  // namespace omnirm::cli

@@ -1,0 +1,30 @@
+// `omnirm train`: trains a reward model from a YAML config.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "omnirm/cli/commands.h"
+#include "omnirm/train/trainer.h"
+
+namespace omnirm::cli {
+
+void add_train_command(CLI::App& app) {
+  auto* command = app.add_subcommand("train", "Train a BT reward model from a YAML config");
+  auto options = std::make_shared<ConfigOptions>();
+  auto resume = std::make_shared<std::string>();
+  add_config_options(*command, *options);
+  command->add_option("--resume", *resume,
+                      "'auto' continues from the newest checkpoint of train.output_dir; or a "
+                      "checkpoint directory");
+  command->callback([options, resume] {
+    const Config config = load_config(options->path, options->overrides);
+    const train::TrainResult result = train::run_training(config, train::TrainOptions{*resume});
+    fmt::print("trained {} steps; checkpoints in {}/checkpoints\n", result.steps,
+               config.train.output_dir);
+    if (result.final_eval) {
+      fmt::print("held-out evaluation ({}):\n{}", config.data.eval,
+                 train::format_metrics_table(*result.final_eval));
+    }
+  });
+}
+
+}  // namespace omnirm::cli

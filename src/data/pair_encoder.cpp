@@ -1,0 +1,60 @@
+// Encodes an Example as three token runs: the rendered prompt (criteria as system turn, the
+// prompt turns, the assistant header) and each rendered response (text + closing tokens),
+// then fits them to the length budget. Each part is tokenized on its own, so the prompt run
+// is shared by both responses. Media parts contribute no text here.
+#include "omnirm/data/pair_encoder.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "omnirm/core/error.h"
+#include "omnirm/text/chat_template.h"
+
+namespace omnirm::data {
+namespace {
+
+std::string render_example_prompt(const Example& example) {
+  std::vector<text::ChatTurn> turns;
+  turns.reserve(example.prompt.size());
+  for (const Turn& turn : example.prompt) {
+    turns.push_back(text::ChatTurn{turn.role, text_of(turn.content)});
+  }
+  try {
+    return text::render_prompt(example.criteria, turns);
+  } catch (const UserError& error) {
+    const std::string where = example.origin.empty() ? "pair '" + example.id + "'" : example.origin;
+    throw UserError(where + ": " + error.what());
+  }
+}
+
+}  // namespace
+
+PairEncoder::PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length,
+                         text::TruncationPolicy policy)
+    : tokenizer_(tokenizer),
+      max_length_(max_length),
+      policy_(policy),
+      closing_tokens_(static_cast<int64_t>(tokenizer.encode(text::render_response("")).size())) {}
+
+std::optional<text::PairTokens> PairEncoder::encode(const Example& example,
+                                                    EncodeCounts& counts) const {
+  text::PairTokens pair;
+  pair.prompt = tokenizer_.encode(render_example_prompt(example));
+  pair.chosen = tokenizer_.encode(text::render_response(text_of(example.chosen)));
+  pair.rejected = tokenizer_.encode(text::render_response(text_of(example.rejected)));
+
+  const text::FitOutcome outcome =
+      text::fit_pair_to_length(pair, max_length_, policy_, closing_tokens_);
+  if (outcome == text::FitOutcome::dropped) {
+    ++counts.dropped;
+    return std::nullopt;
+  }
+  if (outcome == text::FitOutcome::truncated) {
+    ++counts.truncated;
+  }
+  ++counts.encoded;
+  return pair;
+}
+
+}  // namespace omnirm::data

@@ -1,0 +1,73 @@
+// Implementation of model/reward_model.h.
+#include "omnirm/model/reward_model.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/dropout.h>
+#include <torch/nn/init.h>
+
+namespace omnirm::model {
+
+BackboneImpl::BackboneImpl(const ModelConfig& config, int64_t vocab_size) : config_(config) {
+  embed_tokens_ = register_module("embed_tokens", torch::nn::Embedding(vocab_size, config.hidden_size));
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.num_layers; ++i) layers_->push_back(DecoderLayer(config));
+  norm_ = register_module("norm", RMSNorm(config.hidden_size, config.rms_norm_eps));
+}
+
+at::Tensor BackboneImpl::forward(const at::Tensor& tokens, const at::Tensor& positions,
+                                 const ops::AttentionLayout& layout,
+                                 ops::AttentionBackend backend) {
+  const int64_t head_dim = config_.hidden_size / config_.num_heads;
+  const Rotary rotary = make_rotary(positions, head_dim, config_.rope_theta);
+  at::Tensor hidden = embed_tokens_->forward(tokens);
+  for (const auto& layer : *layers_) {
+    hidden = layer->as<DecoderLayer>()->forward(hidden, rotary, layout, backend);
+  }
+  return norm_->forward(hidden);
+}
+
+RewardModelImpl::RewardModelImpl(const ModelConfig& config, int64_t vocab_size)
+    : config_(config), vocab_size_(vocab_size) {
+  model_ = register_module("model", Backbone(config, vocab_size));
+  score_ = register_module(
+      "score", torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, 1).bias(config.head_bias)));
+}
+
+at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
+  at::Tensor h = hidden.to(score_->weight.scalar_type());  // fp32 unless the model is fp64
+  if (config_.head_dropout > 0.0) {
+    h = torch::nn::functional::dropout(
+        h, torch::nn::functional::DropoutFuncOptions().p(config_.head_dropout).training(is_training()));
+  }
+  return score_->forward(h).squeeze(-1);
+}
+
+RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
+  const bool on_cuda = inputs.tokens.is_cuda();
+  const ops::AttentionBackend backend =
+      ops::resolve_attention_backend(config_.attention_backend, on_cuda);
+  at::Tensor hidden = model_->forward(inputs.tokens, inputs.positions, inputs.layout, backend);
+  // Only the last token of each response reaches the head.
+  at::Tensor last = at::cat({inputs.chosen_last, inputs.rejected_last});
+  at::Tensor rewards = score_hidden(hidden.index_select(0, last));
+  const int64_t pairs = inputs.chosen_last.size(0);
+  return RewardOutput{rewards.narrow(0, 0, pairs), rewards.narrow(0, pairs, pairs)};
+}
+
+void initialize_weights(RewardModelImpl& model) {
+  torch::NoGradGuard no_grad;
+  const double std = model.config().init_std;
+  for (auto& item : model.named_parameters()) {
+    const std::string& name = item.key();
+    at::Tensor& p = item.value();
+    const bool is_norm = name.find("norm") != std::string::npos;
+    if (is_norm) continue;
+    if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+      p.zero_();
+    } else {
+      p.normal_(0.0, std);
+    }
+  }
+}
+
+}  // namespace omnirm::model

@@ -1,0 +1,184 @@
+// Implementation of train/checkpoint.h.
+#include "omnirm/train/checkpoint.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "omnirm/core/error.h"
+#include "omnirm/io/atomic_dir.h"
+#include "omnirm/io/safetensors.h"
+
+namespace omnirm::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kPrefix = "step-";
+
+// Fault injection for the crash-safety tests: OMNIRM_FAULT_KILL_IN_CHECKPOINT=<step> sends
+// SIGKILL to this process half-way through writing that step's checkpoint.
+void maybe_die_mid_checkpoint(int64_t step) {
+  const char* value = std::getenv("OMNIRM_FAULT_KILL_IN_CHECKPOINT");
+  if (value != nullptr && std::atoll(value) == step) std::raise(SIGKILL);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("cannot read " + path + ": the checkpoint is incomplete or missing");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& output_dir) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  const fs::path dir = checkpoints_dir(output_dir);
+  if (!fs::is_directory(dir)) return found;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory() || name.rfind(kPrefix, 0) != 0 || io::is_temporary_name(name)) continue;
+    if (!fs::exists(entry.path() / "trainer_state.json")) continue;
+    found.emplace_back(std::atoll(name.c_str() + std::strlen(kPrefix)), entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+std::string checkpoints_dir(const std::string& output_dir) {
+  return (fs::path(output_dir) / "checkpoints").string();
+}
+
+std::string checkpoint_path(const std::string& output_dir, int64_t step) {
+  return (fs::path(checkpoints_dir(output_dir)) / fmt::format("{}{:08d}", kPrefix, step)).string();
+}
+
+void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
+                     torch::optim::Optimizer& optimizer, const TrainerState& state,
+                     const Config& config, const std::string& tokenizer_path) {
+  fs::create_directories(checkpoints_dir(output_dir));
+  io::AtomicDirectory dir(checkpoint_path(output_dir, state.step));
+
+  io::NamedTensors weights;
+  for (const auto& item : model.named_parameters()) weights.emplace_back(item.key(), item.value());
+  io::save_safetensors(dir.file("model.safetensors"), weights, {{"format", "pt"}});
+  maybe_die_mid_checkpoint(state.step);
+
+  torch::save(optimizer, dir.file("optimizer.pt"));
+  io::save_safetensors(dir.file("rng.safetensors"),
+                       {{"cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
+  {
+    std::ofstream out(dir.file("config.yaml"));
+    out << dump_config(config);
+  }
+  fs::copy_file(tokenizer_path, dir.file("tokenizer.model"));
+  const nlohmann::json json = {{"step", state.step},
+                               {"total_steps", state.total_steps},
+                               {"epoch", state.epoch},
+                               {"offset", state.offset},
+                               {"dataset_size", state.dataset_size},
+                               {"seed", state.seed}};
+  {
+    std::ofstream out(dir.file("trainer_state.json"));
+    out << json.dump(2) << "\n";
+  }
+  dir.commit();
+}
+
+std::optional<std::string> latest_checkpoint(const std::string& output_dir) {
+  auto found = list_checkpoints(output_dir);
+  if (found.empty()) return std::nullopt;
+  return found.back().second.string();
+}
+
+void prune_checkpoints(const std::string& output_dir, int64_t keep_last) {
+  auto found = list_checkpoints(output_dir);
+  for (size_t i = 0; i + static_cast<size_t>(keep_last) < found.size(); ++i) {
+    fs::remove_all(found[i].second);
+  }
+  const fs::path dir = checkpoints_dir(output_dir);
+  if (!fs::is_directory(dir)) return;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (io::is_temporary_name(entry.path().filename().string())) fs::remove_all(entry.path());
+  }
+}
+
+void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model) {
+  io::SafetensorsFile file = io::load_safetensors(safetensors_path);
+  std::map<std::string, at::Tensor> by_name(file.tensors.begin(), file.tensors.end());
+  std::vector<std::string> missing, mismatched;
+  at::NoGradGuard no_grad;
+  for (auto& item : model.named_parameters()) {
+    auto it = by_name.find(item.key());
+    if (it == by_name.end()) {
+      missing.push_back(item.key());
+      continue;
+    }
+    if (it->second.sizes() != item.value().sizes()) {
+      mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
+                                       fmt::join(it->second.sizes(), "x"),
+                                       fmt::join(item.value().sizes(), "x")));
+    } else {
+      item.value().copy_(it->second);
+    }
+    by_name.erase(it);
+  }
+  if (!missing.empty() || !by_name.empty() || !mismatched.empty()) {
+    std::vector<std::string> unexpected;
+    for (const auto& [name, tensor] : by_name) unexpected.push_back(name);
+    throw UserError(fmt::format(
+        "{}: weights do not match the model: missing [{}], unexpected [{}], wrong shape [{}]; "
+        "check model.* in the config matches the checkpoint",
+        safetensors_path, fmt::join(missing, ", "), fmt::join(unexpected, ", "),
+        fmt::join(mismatched, ", ")));
+  }
+}
+
+TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
+                             torch::optim::Optimizer& optimizer) {
+  const fs::path root(dir);
+  nlohmann::json json = nlohmann::json::parse(read_text((root / "trainer_state.json").string()),
+                                              nullptr, false);
+  if (!json.is_object()) throw UserError(dir + "/trainer_state.json: not valid JSON");
+  TrainerState state;
+  state.step = json.value("step", int64_t{0});
+  state.total_steps = json.value("total_steps", int64_t{0});
+  state.epoch = json.value("epoch", int64_t{0});
+  state.offset = json.value("offset", int64_t{0});
+  state.dataset_size = json.value("dataset_size", int64_t{0});
+  state.seed = json.value("seed", int64_t{0});
+  load_model_weights((root / "model.safetensors").string(), model);
+  torch::load(optimizer, (root / "optimizer.pt").string());
+  io::SafetensorsFile rng = io::load_safetensors((root / "rng.safetensors").string());
+  at::detail::getDefaultCPUGenerator().set_state(rng.tensors.at(0).second);
+  return state;
+}
+
+LoadedModel load_model_dir(const std::string& path) {
+  std::string dir = path;
+  if (!fs::exists(fs::path(path) / "model.safetensors")) {
+    auto latest = latest_checkpoint(path);
+    if (!latest) {
+      throw UserError(path + ": neither a checkpoint (no model.safetensors) nor a run directory "
+                             "with checkpoints; pass a checkpoints/step-N directory");
+    }
+    dir = *latest;
+  }
+  const fs::path root(dir);
+  LoadedModel loaded{dir, load_config((root / "config.yaml").string()),
+                     text::Tokenizer::load((root / "tokenizer.model").string()), nullptr};
+  loaded.model = model::RewardModel(loaded.config.model, loaded.tokenizer.vocab_size());
+  load_model_weights((root / "model.safetensors").string(), *loaded.model);
+  loaded.model->eval();
+  return loaded;
+}
+
+}  // namespace omnirm::train

@@ -1,0 +1,98 @@
+// Implementation of train/evaluator.h.
+#include "omnirm/train/evaluator.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "omnirm/train/batching.h"
+
+namespace omnirm::train {
+
+std::vector<PairScore> score_dataset(model::RewardModelImpl& model, const EncodedDataset& dataset,
+                                     int64_t batch_pairs, bool prefix_sharing, at::Device device) {
+  const bool was_training = model.is_training();
+  model.eval();
+  at::NoGradGuard no_grad;
+  std::vector<PairScore> scores;
+  scores.reserve(dataset.pairs.size());
+  for (int64_t start = 0; start < dataset.size(); start += batch_pairs) {
+    const int64_t end = std::min(dataset.size(), start + batch_pairs);
+    std::vector<int64_t> indices;
+    for (int64_t i = start; i < end; ++i) indices.push_back(i);
+    const data::PairBatch batch = batch_of(dataset, indices, prefix_sharing, 0.0);
+    const model::RewardOutput out = model.forward(make_model_inputs(batch, device));
+    const at::Tensor chosen = out.chosen.to(at::kCPU).contiguous();
+    const at::Tensor rejected = out.rejected.to(at::kCPU).contiguous();
+    for (int64_t i = start; i < end; ++i) {
+      const EncodedPair& pair = dataset.pairs[static_cast<size_t>(i)];
+      scores.push_back(PairScore{pair.id, pair.task, pair.tags, pair.tie,
+                                 chosen[i - start].item<float>(),
+                                 rejected[i - start].item<float>()});
+    }
+  }
+  model.train(was_training);
+  return scores;
+}
+
+EvalMetrics summarize_scores(const std::vector<PairScore>& scores) {
+  EvalMetrics m;
+  double sum_rewards = 0.0, sum_squares = 0.0;
+  int64_t correct = 0;
+  for (const PairScore& s : scores) {
+    if (s.tie) {
+      ++m.ties;
+      continue;
+    }
+    ++m.pairs;
+    const double gap = double(s.chosen) - double(s.rejected);
+    // -log σ(gap), stable for any gap.
+    m.loss += std::max(-gap, 0.0) + std::log1p(std::exp(-std::abs(gap)));
+    const bool right = gap > 0.0;
+    correct += right;
+    m.margin += gap;
+    m.chosen_mean += s.chosen;
+    m.rejected_mean += s.rejected;
+    sum_rewards += double(s.chosen) + double(s.rejected);
+    sum_squares += double(s.chosen) * s.chosen + double(s.rejected) * s.rejected;
+    Accuracy& task = m.by_task[s.task];
+    task.correct += right;
+    ++task.total;
+    for (const std::string& tag : s.tags) {
+      m.by_tag[tag].correct += right;
+      ++m.by_tag[tag].total;
+    }
+  }
+  if (m.pairs > 0) {
+    const double n = double(m.pairs);
+    m.loss /= n;
+    m.accuracy = double(correct) / n;
+    m.margin /= n;
+    m.chosen_mean /= n;
+    m.rejected_mean /= n;
+    const double mean = sum_rewards / (2 * n);
+    m.reward_std = std::sqrt(std::max(0.0, sum_squares / (2 * n) - mean * mean));
+  }
+  return m;
+}
+
+std::string format_metrics_table(const EvalMetrics& m) {
+  std::string out;
+  out += fmt::format("  pairs {:>6}   loss {:.4f}   accuracy {:.4f}   margin {:+.3f}\n", m.pairs,
+                     m.loss, m.accuracy, m.margin);
+  out += fmt::format("  reward chosen {:+.3f}   rejected {:+.3f}   std {:.3f}   ties {}\n",
+                     m.chosen_mean, m.rejected_mean, m.reward_std, m.ties);
+  auto section = [&](const char* title, const std::map<std::string, Accuracy>& rows) {
+    if (rows.empty()) return;
+    out += fmt::format("  {:<16} {:>8} {:>8}\n", title, "pairs", "accuracy");
+    for (const auto& [name, acc] : rows) {
+      out += fmt::format("  {:<16} {:>8} {:>8.4f}\n", name, acc.total, acc.value());
+    }
+  };
+  section("task", m.by_task);
+  section("tag", m.by_tag);
+  return out;
+}
+
+}  // namespace omnirm::train

@@ -1,0 +1,310 @@
+// Checks the fused CUDA Bradley–Terry head (ops::cuda::bt_head_loss_cuda) against the same
+// expression in plain ATen ops: fp64 on the CPU is the ground truth for loss, rewards and the
+// gradients of hidden, head weight and head bias. fp32 hidden states must match it to 1e-4
+// relative; bf16/fp16 ones may err at most twice as much as the plain ops run in that precision
+// on the GPU, plus half a unit of that precision at the tensor's scale. Cases cover B in
+// {1, 7, 64}, D in {64, 896}, lambda in {0, 0.01}, non-zero margins and reward gaps of ±1e4.
+// Without a CUDA build or a CUDA device the GPU tests skip with a message.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+
+#include <cmath>
+#include <string>
+#include <tuple>
+
+#ifdef OMNIRM_WITH_CUDA
+#include "omnirm/ops/bt_head_loss_cuda.h"
+#endif
+
+namespace {
+
+bool cuda_device_present() { return torch::cuda::is_available() && torch::cuda::device_count() > 0; }
+
+#define OMNIRM_SKIP_WITHOUT_GPU()                                 \
+  do {                                                            \
+    if (!cuda_device_present()) {                                 \
+      GTEST_SKIP() << "no CUDA device: GPU test skipped";         \
+    }                                                             \
+  } while (false)
+
+// (hidden dtype, B, D, lambda, huge gaps)
+using HeadLossCase = std::tuple<at::ScalarType, int64_t, int64_t, double, bool>;
+
+std::string case_name(const ::testing::TestParamInfo<HeadLossCase>& info) {
+  const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = info.param;
+  const std::string dtype_name = dtype == at::kFloat      ? "fp32"
+                                 : dtype == at::kBFloat16 ? "bf16"
+                                                          : "fp16";
+  return dtype_name + "_B" + std::to_string(pairs) + "_D" + std::to_string(hidden_size) +
+         (centering != 0.0 ? "_centered" : "_uncentered") + (huge_gaps ? "_gaps1e4" : "_random");
+}
+
+#ifdef OMNIRM_WITH_CUDA
+
+// CPU tensors describing one problem.
+struct HeadLossInputs {
+  at::Tensor hidden;          // [N, D] in the case's dtype
+  at::Tensor chosen_index;    // [B] int64, distinct rows
+  at::Tensor rejected_index;  // [B] int64, distinct from each other and from chosen_index
+  at::Tensor head_weight;     // [1, D] fp32
+  at::Tensor head_bias;       // [1] fp32
+  at::Tensor margin;          // [B] fp32, in [0.1, 1)
+};
+
+// Random problem. With huge_gaps, the last-token row of the chosen response (even pairs) or
+// of the rejected one (odd pairs) is moved by 1e4 along w / |w|^2, which raises its reward by
+// 1e4: gaps alternate between about +1e4 and -1e4.
+HeadLossInputs make_inputs(at::ScalarType dtype, int64_t pairs, int64_t hidden_size,
+                           bool huge_gaps) {
+  at::manual_seed(static_cast<uint64_t>(1000 * pairs + hidden_size + (huge_gaps ? 7 : 0)));
+  const int64_t tokens = 2 * pairs + 5;
+  HeadLossInputs inputs;
+  const at::Tensor rows = at::randperm(tokens, at::kLong);
+  inputs.chosen_index = rows.slice(0, 0, pairs).contiguous();
+  inputs.rejected_index = rows.slice(0, pairs, 2 * pairs).contiguous();
+  inputs.head_weight = at::randn({1, hidden_size}) / std::sqrt(static_cast<double>(hidden_size));
+  inputs.head_bias = at::randn({1}) * 0.5;
+  inputs.margin = at::rand({pairs}) * 0.9 + 0.1;
+  at::Tensor hidden = at::randn({tokens, hidden_size});
+  if (huge_gaps) {
+    const at::Tensor direction = inputs.head_weight[0] / inputs.head_weight.pow(2).sum();
+    for (int64_t i = 0; i < pairs; ++i) {
+      const at::Tensor& index = i % 2 == 0 ? inputs.chosen_index : inputs.rejected_index;
+      hidden[index[i].item<int64_t>()].add_(direction * 1e4);
+    }
+  }
+  inputs.hidden = hidden.to(dtype);
+  return inputs;
+}
+
+// Everything compared, as returned by either implementation.
+struct HeadLossResult {
+  at::Tensor loss;             // 0-dim
+  at::Tensor reward_chosen;    // [B]
+  at::Tensor reward_rejected;  // [B]
+  at::Tensor grad_hidden;      // [N, D]
+  at::Tensor grad_weight;      // [1, D]
+  at::Tensor grad_bias;        // [1]
+};
+
+at::Tensor stable_softplus(const at::Tensor& x) {
+  return at::clamp_min(x, 0) + at::log1p(at::exp(-at::abs(x)));
+}
+
+// The loss in plain ATen ops with every floating tensor in `compute` on `device`, gradients by
+// autograd. A null bias or margin tensor means zero.
+HeadLossResult plain_head_loss(const HeadLossInputs& inputs, at::ScalarType compute,
+                               at::Device device, double centering) {
+  const at::Tensor hidden = inputs.hidden.to(device, compute).clone().requires_grad_(true);
+  const at::Tensor weight = inputs.head_weight.to(device, compute).clone().requires_grad_(true);
+  const at::Tensor bias = inputs.head_bias.to(device, compute).clone().requires_grad_(true);
+  const at::Tensor margin = inputs.margin.to(device, compute);
+  const at::Tensor flat_weight = weight.reshape({-1});
+  const at::Tensor reward_chosen =
+      hidden.index_select(0, inputs.chosen_index.to(device)).matmul(flat_weight) + bias;
+  const at::Tensor reward_rejected =
+      hidden.index_select(0, inputs.rejected_index.to(device)).matmul(flat_weight) + bias;
+  const at::Tensor gap = reward_chosen - reward_rejected - margin;
+  const at::Tensor loss =
+      stable_softplus(-gap).mean() + centering * (reward_chosen + reward_rejected).pow(2).mean();
+  loss.backward();
+  return {loss.detach(),   reward_chosen.detach(), reward_rejected.detach(),
+          hidden.grad(),   weight.grad(),          bias.grad()};
+}
+
+// The fused op on CUDA device 0, gradients through its autograd Function.
+HeadLossResult fused_head_loss(const HeadLossInputs& inputs, double centering) {
+  const at::Device device(at::kCUDA, 0);
+  const at::Tensor hidden = inputs.hidden.to(device).requires_grad_(true);
+  const at::Tensor weight = inputs.head_weight.to(device).requires_grad_(true);
+  const at::Tensor bias = inputs.head_bias.to(device).requires_grad_(true);
+  const omnirm::ops::cuda::BtHeadLossOutput output = omnirm::ops::cuda::bt_head_loss_cuda(
+      hidden, inputs.chosen_index.to(device), inputs.rejected_index.to(device), weight, bias,
+      inputs.margin.to(device), centering);
+  EXPECT_TRUE(output.loss.requires_grad());
+  EXPECT_FALSE(output.reward_chosen.requires_grad());
+  EXPECT_EQ(output.loss.dim(), 0);
+  output.loss.backward();
+  EXPECT_EQ(hidden.grad().scalar_type(), inputs.hidden.scalar_type());
+  return {output.loss.detach(), output.reward_chosen, output.reward_rejected,
+          hidden.grad(),        weight.grad(),        bias.grad()};
+}
+
+double max_abs(const at::Tensor& tensor) {
+  return tensor.to(at::kCPU, at::kDouble).abs().max().item<double>();
+}
+
+double max_abs_error(const at::Tensor& value, const at::Tensor& reference) {
+  return max_abs(value.to(at::kCPU, at::kDouble) - reference.to(at::kCPU, at::kDouble));
+}
+
+// Machine epsilon of the hidden dtype.
+double epsilon_of(at::ScalarType dtype) {
+  return dtype == at::kBFloat16 ? std::ldexp(1.0, -7) : std::ldexp(1.0, -10);
+}
+
+// value and baseline against reference (fp64). For fp32 hidden states: error <= 1e-4 relative
+// to the reference's largest magnitude (+1e-6). Otherwise: error <= 2 x the baseline's error
+// (the plain ops in the low precision; where they overflow, one unit of that precision at the
+// reference's scale stands in) + half a unit of that precision at the reference's scale.
+void expect_close(const std::string& what, const at::Tensor& value, const at::Tensor& reference,
+                  const at::Tensor& baseline, at::ScalarType dtype) {
+  ASSERT_TRUE(value.defined()) << what << " is undefined";
+  ASSERT_EQ(value.sizes(), reference.sizes()) << what;
+  EXPECT_TRUE(at::isfinite(value).all().item<bool>()) << what << " has non-finite values";
+  const double error = max_abs_error(value, reference);
+  const double scale = max_abs(reference);
+  double allowed = 0.0;
+  if (dtype == at::kFloat) {
+    allowed = 1e-4 * scale + 1e-6;
+  } else {
+    const double unit = epsilon_of(dtype) * scale;
+    double baseline_error = max_abs_error(baseline, reference);
+    if (!std::isfinite(baseline_error)) {
+      baseline_error = unit;
+    }
+    allowed = 2.0 * baseline_error + 0.5 * unit + 1e-6;
+  }
+  EXPECT_LE(error, allowed) << what << ": max abs error " << error << ", reference scale "
+                            << scale;
+}
+
+#endif  // OMNIRM_WITH_CUDA
+
+class BtHeadLossCudaTest : public ::testing::TestWithParam<HeadLossCase> {};
+
+TEST_P(BtHeadLossCudaTest, MatchesPlainAtenInFp64) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+#ifdef OMNIRM_WITH_CUDA
+  const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = GetParam();
+  const HeadLossInputs inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps);
+  const HeadLossResult reference =
+      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
+  const HeadLossResult fused = fused_head_loss(inputs, centering);
+  HeadLossResult baseline;
+  if (dtype != at::kFloat) {
+    baseline = plain_head_loss(inputs, dtype, at::Device(at::kCUDA, 0), centering);
+  }
+
+  if (huge_gaps) {
+    const at::Tensor gaps = (reference.reward_chosen - reference.reward_rejected).abs();
+    ASSERT_GT(gaps.min().item<double>(), 5e3) << "the problem lacks the intended huge gaps";
+  }
+  expect_close("loss", fused.loss, reference.loss, baseline.loss, dtype);
+  expect_close("reward_chosen", fused.reward_chosen, reference.reward_chosen,
+               baseline.reward_chosen, dtype);
+  expect_close("reward_rejected", fused.reward_rejected, reference.reward_rejected,
+               baseline.reward_rejected, dtype);
+  expect_close("grad_hidden", fused.grad_hidden, reference.grad_hidden, baseline.grad_hidden,
+               dtype);
+  expect_close("grad_weight", fused.grad_weight, reference.grad_weight, baseline.grad_weight,
+               dtype);
+  expect_close("grad_bias", fused.grad_bias, reference.grad_bias, baseline.grad_bias, dtype);
+#endif
+}
+
+INSTANTIATE_TEST_SUITE_P(AllShapes, BtHeadLossCudaTest,
+                         ::testing::Combine(::testing::Values(at::kFloat, at::kBFloat16,
+                                                              at::kHalf),
+                                            ::testing::Values<int64_t>(1, 7, 64),
+                                            ::testing::Values<int64_t>(64, 896),
+                                            ::testing::Values(0.0, 0.01),
+                                            ::testing::Values(false, true)),
+                         case_name);
+
+// Without bias and margin, with a flat [D] weight that needs no gradient: the loss equals the
+// plain expression with zero bias and margin, only hidden receives a gradient.
+TEST(BtHeadLossCuda, OptionalBiasMarginAndWeightGradient) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+#ifdef OMNIRM_WITH_CUDA
+  HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  inputs.head_bias = at::zeros({1});
+  inputs.margin = at::zeros({7});
+  const double centering = 0.01;
+  const HeadLossResult reference =
+      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
+
+  const at::Device device(at::kCUDA, 0);
+  const at::Tensor hidden = inputs.hidden.to(device).requires_grad_(true);
+  const at::Tensor weight = inputs.head_weight.reshape({-1}).to(device);
+  const omnirm::ops::cuda::BtHeadLossOutput output = omnirm::ops::cuda::bt_head_loss_cuda(
+      hidden, inputs.chosen_index.to(device), inputs.rejected_index.to(device), weight,
+      at::Tensor(), at::Tensor(), centering);
+  output.loss.backward();
+
+  expect_close("loss", output.loss, reference.loss, at::Tensor(), at::kFloat);
+  expect_close("reward_chosen", output.reward_chosen, reference.reward_chosen, at::Tensor(),
+               at::kFloat);
+  expect_close("grad_hidden", hidden.grad(), reference.grad_hidden, at::Tensor(), at::kFloat);
+  EXPECT_FALSE(weight.grad().defined());
+#endif
+}
+
+// Tensors of the wrong kind are refused before anything reaches the device; this runs
+// wherever the op is built, GPU or not.
+TEST(BtHeadLossCuda, RejectsCpuTensors) {
+#ifdef OMNIRM_WITH_CUDA
+  const HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  EXPECT_THROW(omnirm::ops::cuda::bt_head_loss_cuda(inputs.hidden, inputs.chosen_index,
+                                                     inputs.rejected_index, inputs.head_weight,
+                                                     inputs.head_bias, inputs.margin, 0.0),
+               c10::Error);
+#else
+  GTEST_SKIP() << "built without CUDA: the fused op does not exist";
+#endif
+}
+
+// Shape and dtype mistakes on the device name the offending argument.
+TEST(BtHeadLossCuda, RejectsMismatchedShapesAndDtypes) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+#ifdef OMNIRM_WITH_CUDA
+  const at::Device device(at::kCUDA, 0);
+  const HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  const at::Tensor hidden = inputs.hidden.to(device);
+  const at::Tensor chosen = inputs.chosen_index.to(device);
+  const at::Tensor rejected = inputs.rejected_index.to(device);
+  const at::Tensor weight = inputs.head_weight.to(device);
+  const at::Tensor bias = inputs.head_bias.to(device);
+  const at::Tensor margin = inputs.margin.to(device);
+  const auto message_of = [](const auto& call) -> std::string {
+    try {
+      call();
+    } catch (const c10::Error& error) {
+      return error.what();
+    }
+    return "";
+  };
+  using omnirm::ops::cuda::bt_head_loss_cuda;
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden.to(at::kDouble), chosen, rejected, weight, bias, margin,
+                                0.0);
+            }).find("hidden"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden, chosen.to(at::kInt), rejected, weight, bias, margin, 0.0);
+            }).find("chosen_index"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden, chosen, rejected.slice(0, 0, 3), weight, bias, margin,
+                                0.0);
+            }).find("rejected_index"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden, chosen, rejected, weight.slice(1, 0, 32), bias, margin,
+                                0.0);
+            }).find("head_weight"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden.t(), chosen, rejected, weight, bias, margin, 0.0);
+            }).find("hidden"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              bt_head_loss_cuda(hidden, chosen, rejected, weight, bias, margin.slice(0, 0, 2),
+                                0.0);
+            }).find("margin"),
+            std::string::npos);
+#endif
+}
+
+}  // namespace
