@@ -16,7 +16,8 @@ if(OMNIRM_ENABLE_CUDA)
 endif()
 
 if(OMNIRM_HAVE_CUDA)
-  message(STATUS "omnirm: CUDA kernels for sm ${CMAKE_CUDA_ARCHITECTURES}")
+  # Torch's CMake config takes the architectures from TORCH_CUDA_ARCH_LIST (dependencies.cmake).
+  message(STATUS "omnirm: CUDA kernels for TORCH_CUDA_ARCH_LIST=$ENV{TORCH_CUDA_ARCH_LIST}${TORCH_CUDA_ARCH_LIST}")
   file(GLOB OMNIRM_KERNEL_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/kernels/*.cu)
   add_library(omnirm_cuda STATIC ${OMNIRM_KERNEL_SOURCES})
   target_include_directories(omnirm_cuda PUBLIC ${PROJECT_SOURCE_DIR}/kernels)

@@ -9,9 +9,17 @@ find_package(yaml-cpp REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
-find_package(fmt REQUIRED)
 find_package(Threads REQUIRED)
 
+# fmt is used header-only: the torch wheel ships its own (newer) fmt headers, which shadow
+# Debian's in torch-facing files, so no compiled fmt library can match both.
+add_library(omnirm_fmt INTERFACE)
+target_compile_definitions(omnirm_fmt INTERFACE FMT_HEADER_ONLY=1)
+
 add_library(omnirm_torch INTERFACE)
-target_link_libraries(omnirm_torch INTERFACE ${TORCH_LIBRARIES})
+target_link_libraries(omnirm_torch INTERFACE ${TORCH_LIBRARIES} omnirm_fmt)
 target_compile_options(omnirm_torch INTERFACE ${TORCH_CXX_FLAGS})
+# libtorch.so exports its own copy of libstdc++'s std::filesystem, built by an older
+# compiler; when it is found first, calls such as std::filesystem::remove_all crash. Naming
+# libstdc++ ahead of every other library makes the dynamic linker bind to the system copy.
+target_link_options(omnirm_torch INTERFACE "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")

@@ -1,6 +1,9 @@
 # Build options, defaults and compiler settings shared by every target.
 option(OMNIRM_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(OMNIRM_ENABLE_CUDA "Compile the CUDA kernels when nvcc is found" ON)
+# The GPU build profile (DESIGN.md): for the GPU machine, which has no package manager;
+# media decoding is left out there.
+option(OMNIRM_GPU_PROFILE "Build for the GPU machine: media decoding off" OFF)
 
 if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)

@@ -124,8 +124,8 @@ __global__ void rewards_kernel(const T* __restrict__ hidden, int64_t num_tokens,
 // Grid: one block. rewards [B]; margin [B] or null; loss [1] written.
 __global__ void loss_kernel(const float* __restrict__ reward_chosen,
                             const float* __restrict__ reward_rejected,
-                            const float* __restrict__ margin, int64_t num_pairs,
-                            float centering, float* __restrict__ loss) {
+                            const float* __restrict__ margin, int64_t num_pairs, float centering,
+                            float* __restrict__ loss) {
   __shared__ float scratch[32];
   float softplus_sum = 0.0f;
   float square_sum = 0.0f;
@@ -286,9 +286,9 @@ cudaError_t bt_head_loss_forward(const BtHeadLossParams& params) {
     default:
       return cudaErrorInvalidValue;
   }
-  loss_kernel<<<1, kReduceThreads, 0, params.stream>>>(
-      params.reward_chosen, params.reward_rejected, params.margin, params.num_pairs,
-      params.centering, params.loss);
+  loss_kernel<<<1, kReduceThreads, 0, params.stream>>>(params.reward_chosen, params.reward_rejected,
+                                                       params.margin, params.num_pairs,
+                                                       params.centering, params.loss);
   return cudaGetLastError();
 }
 

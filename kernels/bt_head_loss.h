@@ -25,7 +25,7 @@ enum class BtHeadLossDtype : int32_t { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2
 // Every pointer is device memory. Sizes: N = num_tokens, D = hidden_size, B = num_pairs.
 struct BtHeadLossParams {
   // Inputs used by forward and backward.
-  const void* hidden = nullptr;             // [N, D] row-major, contiguous, hidden_dtype
+  const void* hidden = nullptr;  // [N, D] row-major, contiguous, hidden_dtype
   BtHeadLossDtype hidden_dtype = BtHeadLossDtype::kFloat32;
   int64_t num_tokens = 0;                   // N
   int64_t hidden_size = 0;                  // D

@@ -28,7 +28,7 @@ constexpr size_t kMaxProblems = 100;
 constexpr size_t kMaxQuotedBytes = 60;
 
 constexpr std::array<std::string_view, 9> kTasks = {"t2t", "ti2t", "tv2t", "ta2t", "t2i",
-                                                    "t2v", "t2a", "t23d", "ti2i"};
+                                                    "t2v", "t2a",  "t23d", "ti2i"};
 constexpr std::array<std::string_view, 5> kMediaTypes = {"image", "video", "audio", "mesh",
                                                          "views"};
 
@@ -140,8 +140,7 @@ class RecordParser {
   }
 
   // `field` is the full path used in messages; it defaults to the key itself.
-  simdjson::dom::element required_field(const simdjson::dom::object& object,
-                                        const std::string& key,
+  simdjson::dom::element required_field(const simdjson::dom::object& object, const std::string& key,
                                         const std::string& field = "") const {
     simdjson::dom::element value;
     if (object.at_key(key).get(value) != simdjson::SUCCESS) {
@@ -176,7 +175,8 @@ class RecordParser {
 
   std::vector<Turn> parse_prompt(const simdjson::dom::element& element) const {
     if (element.is_string()) {
-      return {Turn{"user", {ContentPart{"text", std::string(string_value(element, "prompt")), ""}}}};
+      return {
+          Turn{"user", {ContentPart{"text", std::string(string_value(element, "prompt")), ""}}}};
     }
     simdjson::dom::array turns;
     if (element.get_array().get(turns) != simdjson::SUCCESS) {
@@ -190,14 +190,15 @@ class RecordParser {
         fail(field, "must be an object with role and content, got " + type_name(turn_element));
       }
       Turn turn;
-      turn.role = std::string(string_value(required_field(turn_object, "role", field + ".role"), field + ".role"));
+      turn.role = std::string(
+          string_value(required_field(turn_object, "role", field + ".role"), field + ".role"));
       if (turn.role != "user" && turn.role != "assistant") {
         fail(field + ".role", quote_value(turn.role) +
                                   " is not a valid role; use user or assistant (instructions "
                                   "for the judge go in criteria)");
       }
-      turn.content =
-          parse_parts(required_field(turn_object, "content", field + ".content"), field + ".content");
+      turn.content = parse_parts(required_field(turn_object, "content", field + ".content"),
+                                 field + ".content");
       prompt.push_back(std::move(turn));
     }
     if (prompt.empty()) fail("prompt", "must hold at least one turn");
@@ -218,7 +219,8 @@ class RecordParser {
       if (element.get_object().get(object) != simdjson::SUCCESS) {
         fail(field, "must be a string or an object with content, got " + type_name(element));
       }
-      parts = parse_parts(required_field(object, "content", field + ".content"), field + ".content");
+      parts =
+          parse_parts(required_field(object, "content", field + ".content"), field + ".content");
     }
     const bool has_media = std::any_of(parts.begin(), parts.end(),
                                        [](const ContentPart& part) { return part.type != "text"; });
@@ -250,13 +252,14 @@ class RecordParser {
       fail(field, "must be an object with a type, got " + type_name(element));
     }
     ContentPart part;
-    part.type = std::string(string_value(required_field(object, "type", field + ".type"), field + ".type"));
+    part.type =
+        std::string(string_value(required_field(object, "type", field + ".type"), field + ".type"));
     if (part.type == "text") {
-      part.text =
-          std::string(string_value(required_field(object, "text", field + ".text"), field + ".text"));
+      part.text = std::string(
+          string_value(required_field(object, "text", field + ".text"), field + ".text"));
     } else if (is_one_of(part.type, kMediaTypes)) {
-      part.path =
-          std::string(string_value(required_field(object, "path", field + ".path"), field + ".path"));
+      part.path = std::string(
+          string_value(required_field(object, "path", field + ".path"), field + ".path"));
       check_media_path(part.path, field + ".path");
     } else {
       fail(field + ".type", "unknown content type " + quote_value(part.type) +
@@ -268,8 +271,8 @@ class RecordParser {
   // Media paths stay inside the dataset root: relative, and no ".." component anywhere.
   void check_media_path(const std::string& path, const std::string& field) const {
     if (path.empty()) fail(field, "must not be empty");
-    const bool drive_letter = path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0]))
-                              && path[1] == ':';
+    const bool drive_letter =
+        path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':';
     if (path[0] == '/' || path[0] == '\\' || drive_letter) {
       fail(field, "absolute path " + quote_value(path) +
                       " is not allowed; give media paths relative to the dataset root");

@@ -2,7 +2,8 @@
 //  - a style pair: one prompt, two answers with the same facts rendered at the two poles of
 //    one attribute (length, tone, format, certainty); the criteria names the wanted pole.
 //    About half of all style pairs come as "criteria_flip" twins: the same prompt and
-//    answers under a criteria of the opposite pole, so chosen and rejected swap;
+//    answers under a criteria of the opposite pole, so chosen and rejected swap; single
+//    style pairs lean to each attribute's usual pole (see kUsualPoleNumerator);
 //  - a quality pair (about 30%): the polite on-topic answer beats a rude or refusing one
 //    under a criteria-neutral request.
 // Everything is drawn from SynthRandom, so one seed gives the same records everywhere.
@@ -40,8 +41,14 @@ constexpr uint64_t kTwinDenominator = 3;
 constexpr uint64_t kQualityNumerator = 4;
 constexpr uint64_t kQualityDenominator = 11;
 
-constexpr int kMinFillerSentences = 3;
-constexpr int kMaxFillerSentences = 6;
+// Outside flip twins, the criteria ask for an attribute's usual pole (its first pole for
+// even attributes, its second for odd ones) 3 times in 4, as real preference data leans
+// one way by default; flip twins stay balanced and can only be judged through the criteria.
+constexpr uint64_t kUsualPoleNumerator = 3;
+constexpr uint64_t kUsualPoleDenominator = 4;
+
+constexpr int kMinFillerSentences = 2;
+constexpr int kMaxFillerSentences = 4;
 
 struct Combo {
   size_t category = 0;
@@ -182,7 +189,7 @@ class SplitGenerator {
   }
 
  private:
-  // Context paragraph of 3 to 6 distinct filler sentences, a blank line, the question.
+  // Context paragraph of 2 to 4 distinct filler sentences, a blank line, the question.
   std::string make_prompt(const Combo& combo) {
     const std::string topic = topic_phrase(combo);
     std::vector<size_t> order(vocab::kFillerSentences.size());
@@ -236,12 +243,17 @@ class SplitGenerator {
 
   // One style pair, or a twin of pairs whose criteria ask for opposite poles.
   void append_style_pairs(const Combo& combo, bool twin, std::vector<Example>& records) {
-    const vocab::StyleAttribute& attribute = random_.pick(vocab::kStyleAttributes);
+    const size_t attribute_index = random_.below(vocab::kStyleAttributes.size());
+    const vocab::StyleAttribute& attribute = vocab::kStyleAttributes[attribute_index];
     const std::string prompt = make_prompt(combo);
     const Content content = make_content(combo);
     const std::string answers[2] = {render(random_.pick(attribute.poles[0].responses), content),
                                     render(random_.pick(attribute.poles[1].responses), content)};
-    const size_t wanted = random_.below(2);
+    const size_t usual_pole = attribute_index % 2;
+    const size_t wanted =
+        twin ? random_.below(2)
+             : (random_.chance(kUsualPoleNumerator, kUsualPoleDenominator) ? usual_pole
+                                                                           : 1 - usual_pole);
     std::vector<std::string> tags = {"style", std::string(attribute.tag)};
     if (twin) tags.push_back("criteria_flip");
 
@@ -327,8 +339,7 @@ SynthSet synthesize_t2t(int64_t train_pairs, int64_t eval_pairs, uint64_t seed) 
   const size_t offset = layout.below(vocab::kQuestions.size());
 
   SynthSet set;
-  set.train = SplitGenerator(split_combos(false, offset),
-                             SynthRandom::stream(seed, kTrainStream))
+  set.train = SplitGenerator(split_combos(false, offset), SynthRandom::stream(seed, kTrainStream))
                   .generate(train_pairs, "train");
   set.eval = SplitGenerator(split_combos(true, offset), SynthRandom::stream(seed, kEvalStream))
                  .generate(eval_pairs, "eval");

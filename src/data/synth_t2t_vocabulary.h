@@ -58,8 +58,8 @@ inline constexpr std::array<TopicCategory, 8> kCategories = {{
      {"{t} grows best with steady light and water", "{t} needs soil that drains well",
       "{t} can live for many seasons with care", "{t} responds well to gentle pruning",
       "{t} supports insects and small animals nearby"},
-     {"a community garden often has a corner for {t}",
-      "a gardener checks {t} after every storm", "a sunny window can suit {t} indoors"}},
+     {"a community garden often has a corner for {t}", "a gardener checks {t} after every storm",
+      "a sunny window can suit {t} indoors"}},
     {"vehicle",
      {"the bicycle", "the canoe", "the tram", "the glider", "the tractor"},
      {"{t} needs regular checks to stay safe", "{t} is a practical way to cover short distances",
@@ -77,16 +77,16 @@ inline constexpr std::array<TopicCategory, 8> kCategories = {{
 }};
 
 inline constexpr std::array<std::string_view, 8> kPeople = {
-    "historians",   "local guides",   "teachers",      "young students",
+    "historians",        "local guides",      "teachers",       "young students",
     "retired engineers", "careful hobbyists", "travel writers", "old neighbours"};
 
 inline constexpr std::array<std::string_view, 8> kPlaces = {
-    "in the north",   "along the coast",  "in small villages", "in busy markets",
+    "in the north",     "along the coast",   "in small villages", "in busy markets",
     "in old textbooks", "across the valley", "in the mountains",  "near the harbour"};
 
 inline constexpr std::array<std::string_view, 6> kTimes = {
-    "every spring", "each winter", "on quiet weekends", "for many years",
-    "in the evening", "since the old days"};
+    "every spring",   "each winter",    "on quiet weekends",
+    "for many years", "in the evening", "since the old days"};
 
 inline constexpr std::array<std::string_view, 8> kQualities = {
     "familiar", "unusual", "popular", "remarkable", "humble", "useful", "curious", "celebrated"};
@@ -159,7 +159,8 @@ inline constexpr std::array<StyleAttribute, 4> kStyleAttributes = {{
         {"Prefer the casual answer.", "A relaxed, chatty tone matters most here.",
          "The user wants a friendly, informal reply.",
          "Choose the response that sounds like a chat with a friend."},
-        {"hey, yeah, {f1}! and {f2}, totally!", "yeah so {f1}, gonna be honest, {f2}, totally!"}}}}},
+        {"hey, yeah, {f1}! and {f2}, totally!",
+         "yeah so {f1}, gonna be honest, {f2}, totally!"}}}}},
     {"format",
      {{{"bullets",
         {"Prefer the answer formatted as a bullet list.",

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -124,8 +125,8 @@ void load_model_weights(const std::string& safetensors_path, model::RewardModelI
     }
     if (it->second.sizes() != item.value().sizes()) {
       mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
-                                       fmt::join(it->second.sizes(), "x"),
-                                       fmt::join(item.value().sizes(), "x")));
+                                       fmt::join(it->second.sizes().vec(), "x"),
+                                       fmt::join(item.value().sizes().vec(), "x")));
     } else {
       item.value().copy_(it->second);
     }
@@ -158,7 +159,8 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   load_model_weights((root / "model.safetensors").string(), model);
   torch::load(optimizer, (root / "optimizer.pt").string());
   io::SafetensorsFile rng = io::load_safetensors((root / "rng.safetensors").string());
-  at::detail::getDefaultCPUGenerator().set_state(rng.tensors.at(0).second);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng.tensors.at(0).second);
   return state;
 }
 

@@ -19,13 +19,15 @@
 
 namespace {
 
-bool cuda_device_present() { return torch::cuda::is_available() && torch::cuda::device_count() > 0; }
+bool cuda_device_present() {
+  return torch::cuda::is_available() && torch::cuda::device_count() > 0;
+}
 
-#define OMNIRM_SKIP_WITHOUT_GPU()                                 \
-  do {                                                            \
-    if (!cuda_device_present()) {                                 \
-      GTEST_SKIP() << "no CUDA device: GPU test skipped";         \
-    }                                                             \
+#define OMNIRM_SKIP_WITHOUT_GPU()                         \
+  do {                                                    \
+    if (!cuda_device_present()) {                         \
+      GTEST_SKIP() << "no CUDA device: GPU test skipped"; \
+    }                                                     \
   } while (false)
 
 // (hidden dtype, B, D, lambda, huge gaps)
@@ -109,8 +111,8 @@ HeadLossResult plain_head_loss(const HeadLossInputs& inputs, at::ScalarType comp
   const at::Tensor loss =
       stable_softplus(-gap).mean() + centering * (reward_chosen + reward_rejected).pow(2).mean();
   loss.backward();
-  return {loss.detach(),   reward_chosen.detach(), reward_rejected.detach(),
-          hidden.grad(),   weight.grad(),          bias.grad()};
+  return {loss.detach(), reward_chosen.detach(), reward_rejected.detach(),
+          hidden.grad(), weight.grad(),          bias.grad()};
 }
 
 // The fused op on CUDA device 0, gradients through its autograd Function.
@@ -166,8 +168,7 @@ void expect_close(const std::string& what, const at::Tensor& value, const at::Te
     }
     allowed = 2.0 * baseline_error + 0.5 * unit + 1e-6;
   }
-  EXPECT_LE(error, allowed) << what << ": max abs error " << error << ", reference scale "
-                            << scale;
+  EXPECT_LE(error, allowed) << what << ": max abs error " << error << ", reference scale " << scale;
 }
 
 #endif  // OMNIRM_WITH_CUDA
@@ -205,8 +206,7 @@ TEST_P(BtHeadLossCudaTest, MatchesPlainAtenInFp64) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllShapes, BtHeadLossCudaTest,
-                         ::testing::Combine(::testing::Values(at::kFloat, at::kBFloat16,
-                                                              at::kHalf),
+                         ::testing::Combine(::testing::Values(at::kFloat, at::kBFloat16, at::kHalf),
                                             ::testing::Values<int64_t>(1, 7, 64),
                                             ::testing::Values<int64_t>(64, 896),
                                             ::testing::Values(0.0, 0.01),
@@ -247,8 +247,8 @@ TEST(BtHeadLossCuda, RejectsCpuTensors) {
 #ifdef OMNIRM_WITH_CUDA
   const HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
   EXPECT_THROW(omnirm::ops::cuda::bt_head_loss_cuda(inputs.hidden, inputs.chosen_index,
-                                                     inputs.rejected_index, inputs.head_weight,
-                                                     inputs.head_bias, inputs.margin, 0.0),
+                                                    inputs.rejected_index, inputs.head_weight,
+                                                    inputs.head_bias, inputs.margin, 0.0),
                c10::Error);
 #else
   GTEST_SKIP() << "built without CUDA: the fused op does not exist";
@@ -286,8 +286,7 @@ TEST(BtHeadLossCuda, RejectsMismatchedShapesAndDtypes) {
             }).find("chosen_index"),
             std::string::npos);
   EXPECT_NE(message_of([&] {
-              bt_head_loss_cuda(hidden, chosen, rejected.slice(0, 0, 3), weight, bias, margin,
-                                0.0);
+              bt_head_loss_cuda(hidden, chosen, rejected.slice(0, 0, 3), weight, bias, margin, 0.0);
             }).find("rejected_index"),
             std::string::npos);
   EXPECT_NE(message_of([&] {
@@ -300,8 +299,7 @@ TEST(BtHeadLossCuda, RejectsMismatchedShapesAndDtypes) {
             }).find("hidden"),
             std::string::npos);
   EXPECT_NE(message_of([&] {
-              bt_head_loss_cuda(hidden, chosen, rejected, weight, bias, margin.slice(0, 0, 2),
-                                0.0);
+              bt_head_loss_cuda(hidden, chosen, rejected, weight, bias, margin.slice(0, 0, 2), 0.0);
             }).find("margin"),
             std::string::npos);
 #endif

@@ -3,7 +3,10 @@
 // (weights, optimizer, RNG and data position), bit-identical on CPU for the same config.
 #pragma once
 
+#include <torch/optim/optimizer.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 

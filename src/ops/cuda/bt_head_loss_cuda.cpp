@@ -33,15 +33,15 @@ BtHeadLossDtype kernel_dtype(at::ScalarType type) {
 }
 
 void check_launch(cudaError_t status, const char* what) {
-  TORCH_CHECK(status == cudaSuccess, "bt_head_loss_cuda: ", what, " failed: ",
-              cudaGetErrorString(status));
+  TORCH_CHECK(status == cudaSuccess, "bt_head_loss_cuda: ", what,
+              " failed: ", cudaGetErrorString(status));
 }
 
 // Common checks for an input that must live on hidden's device with a given dtype.
 void check_on_device(const at::Tensor& tensor, const char* name, const at::Device& device,
                      at::ScalarType dtype) {
-  TORCH_CHECK(tensor.device() == device, "bt_head_loss_cuda: ", name, " is on ",
-              tensor.device(), ", expected ", device, " (the device of hidden)");
+  TORCH_CHECK(tensor.device() == device, "bt_head_loss_cuda: ", name, " is on ", tensor.device(),
+              ", expected ", device, " (the device of hidden)");
   TORCH_CHECK(tensor.scalar_type() == dtype, "bt_head_loss_cuda: ", name, " has dtype ",
               tensor.scalar_type(), ", expected ", dtype);
   TORCH_CHECK(tensor.is_contiguous(), "bt_head_loss_cuda: ", name,
@@ -68,11 +68,10 @@ void check_inputs(const at::Tensor& hidden, const at::Tensor& chosen_index,
   check_on_device(chosen_index, "chosen_index", device, at::kLong);
   check_on_device(rejected_index, "rejected_index", device, at::kLong);
   TORCH_CHECK(chosen_index.dim() == 1 && chosen_index.size(0) > 0,
-              "bt_head_loss_cuda: chosen_index must be [B] with B > 0, got ",
+              "bt_head_loss_cuda: chosen_index must be [B] with B > 0, got ", chosen_index.sizes());
+  TORCH_CHECK(rejected_index.sizes() == chosen_index.sizes(), "bt_head_loss_cuda: rejected_index ",
+              rejected_index.sizes(), " must have the shape of chosen_index ",
               chosen_index.sizes());
-  TORCH_CHECK(rejected_index.sizes() == chosen_index.sizes(),
-              "bt_head_loss_cuda: rejected_index ", rejected_index.sizes(),
-              " must have the shape of chosen_index ", chosen_index.sizes());
   const int64_t num_pairs = chosen_index.size(0);
 
   TORCH_CHECK(head_weight.defined(), "bt_head_loss_cuda: head_weight is required");
@@ -80,8 +79,8 @@ void check_inputs(const at::Tensor& hidden, const at::Tensor& chosen_index,
   const bool weight_flat = head_weight.dim() == 1 && head_weight.size(0) == hidden_size;
   const bool weight_row =
       head_weight.dim() == 2 && head_weight.size(0) == 1 && head_weight.size(1) == hidden_size;
-  TORCH_CHECK(weight_flat || weight_row, "bt_head_loss_cuda: head_weight must be [1, ",
-              hidden_size, "] or [", hidden_size, "], got ", head_weight.sizes());
+  TORCH_CHECK(weight_flat || weight_row, "bt_head_loss_cuda: head_weight must be [1, ", hidden_size,
+              "] or [", hidden_size, "], got ", head_weight.sizes());
 
   if (head_bias.defined()) {
     check_on_device(head_bias, "head_bias", device, at::kFloat);
@@ -173,7 +172,8 @@ class BtHeadLossFunction : public torch::autograd::Function<BtHeadLossFunction> 
     at::Tensor grad_reward_chosen = at::empty({num_pairs}, float_options);
     at::Tensor grad_reward_rejected = at::empty({num_pairs}, float_options);
     at::Tensor grad_bias = at::empty({1}, float_options);
-    at::Tensor grad_weight = want_weight ? at::empty({hidden.size(1)}, float_options) : at::Tensor();
+    at::Tensor grad_weight =
+        want_weight ? at::empty({hidden.size(1)}, float_options) : at::Tensor();
     // The kernel accumulates into grad_hidden, so it starts from zeros.
     at::Tensor grad_hidden = want_hidden ? at::zeros_like(hidden) : at::Tensor();
 
