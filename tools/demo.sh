@@ -5,14 +5,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 tools/setup.sh
-OMNIRM=build/omnirm
+OMNIRM="${OMNIRM_BUILD_DIR:-$ROOT/build}/omnirm"
 
 echo "[demo] generating the synthetic preference set into demo-data/"
 $OMNIRM data synth --tasks t2t --out demo-data --seed 1234
 $OMNIRM tokenizer train --corpus demo-data/corpus.txt --out demo-data/tokenizer --vocab-size 1000
 
 rm -rf runs/demo
-echo "[demo] training (configs/demo.yaml)"
+echo "[demo] training and evaluating (configs/demo.yaml)"
 start=$(date +%s)
 $OMNIRM train -c configs/demo.yaml "$@"
 end=$(date +%s)

@@ -4,4 +4,4 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 tools/setup.sh
-ctest --test-dir build --output-on-failure -j "${OMNIRM_JOBS:-$(nproc)}"
+ctest --test-dir "${OMNIRM_BUILD_DIR:-$ROOT/build}" --output-on-failure -j "${OMNIRM_JOBS:-$(nproc)}"

@@ -1,8 +1,8 @@
 // Implementation of cli/app.h: the root command, error reporting and exit codes.
 #include "omnirm/cli/app.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <exception>
 
@@ -12,9 +12,11 @@
 namespace omnirm::cli {
 
 void add_config_options(CLI::App& command, ConfigOptions& options) {
-  command.add_option("-c,--config", options.path, "YAML experiment file (model, data, train, eval)");
-  command.add_option("--set", options.overrides,
-                     "Override a config key, e.g. --set train.lr=1e-5 (repeatable)")
+  command.add_option("-c,--config", options.path,
+                     "YAML experiment file (model, data, train, eval)");
+  command
+      .add_option("--set", options.overrides,
+                  "Override a config key, e.g. --set train.lr=1e-5 (repeatable)")
       ->take_all();
 }
 

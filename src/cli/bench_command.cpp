@@ -1,6 +1,6 @@
 // `omnirm bench train`: throughput with prefix sharing on and off, side by side.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/train/bench.h"
@@ -10,7 +10,8 @@ namespace omnirm::cli {
 void add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks: train");
   bench->require_subcommand(1);
-  auto* train = bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
+  auto* train =
+      bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
   auto options = std::make_shared<ConfigOptions>();
   auto steps = std::make_shared<int64_t>(10);
   auto warmup = std::make_shared<int64_t>(2);

@@ -1,6 +1,6 @@
 // `omnirm data synth | validate`: the embedded synthetic data, and record checking.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
@@ -12,7 +12,8 @@ namespace omnirm::cli {
 namespace {
 
 void add_synth(CLI::App& data) {
-  auto* command = data.add_subcommand("synth", "Generate the deterministic synthetic preference set");
+  auto* command =
+      data.add_subcommand("synth", "Generate the deterministic synthetic preference set");
   auto options = std::make_shared<data::SynthOptions>();
   auto out = std::make_shared<std::string>("demo-data");
   command->add_option("--tasks", options->tasks, "Tasks to generate (t2t)")->delimiter(',');
@@ -43,7 +44,9 @@ void add_validate(CLI::App& data) {
       fmt::print("{}: {} records, {} bad\n", file, result.summary.records, result.summary.skipped);
       bad += result.summary.skipped;
     }
-    if (bad > 0) throw UserError(fmt::format("{} bad records; fix them or train with data.on_bad_record: skip", bad));
+    if (bad > 0)
+      throw UserError(
+          fmt::format("{} bad records; fix them or train with data.on_bad_record: skip", bad));
   });
 }
 

@@ -1,6 +1,6 @@
 // `omnirm eval`: scores a held-out pair file with a trained model and prints the metrics.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -31,20 +31,27 @@ void add_eval_command(CLI::App& app) {
   command->callback([o] {
     train::LoadedModel loaded = train::load_model_dir(o->model);
     const std::string data = o->data.empty() ? loaded.config.data.eval : o->data;
-    if (data.empty()) throw UserError("eval: no --data given and the model's config has no data.eval");
+    if (data.empty())
+      throw UserError("eval: no --data given and the model's config has no data.eval");
     const train::EncodedDataset dataset =
         train::load_encoded_dataset(data, loaded.tokenizer, loaded.config.data, /*keep_ties=*/true);
     const int64_t batch = o->batch_pairs > 0 ? o->batch_pairs : loaded.config.eval.batch_pairs;
-    const auto scores = train::score_dataset(*loaded.model, dataset, batch,
-                                             !o->no_prefix_sharing, at::Device(at::kCPU));
+    const auto scores = train::score_dataset(*loaded.model, dataset, batch, !o->no_prefix_sharing,
+                                             at::Device(at::kCPU));
     const train::EvalMetrics m = train::summarize_scores(scores);
     fmt::print("evaluation of {} on {}: {}\n{}", loaded.dir, data, dataset.summary_line(),
                train::format_metrics_table(m));
     if (!o->json_out.empty()) {
-      nlohmann::json json = {{"model", loaded.dir}, {"data", data}, {"pairs", m.pairs},
-                             {"ties", m.ties},      {"loss", m.loss}, {"accuracy", m.accuracy},
-                             {"margin", m.margin},  {"reward_chosen", m.chosen_mean},
-                             {"reward_rejected", m.rejected_mean}, {"reward_std", m.reward_std}};
+      nlohmann::json json = {{"model", loaded.dir},
+                             {"data", data},
+                             {"pairs", m.pairs},
+                             {"ties", m.ties},
+                             {"loss", m.loss},
+                             {"accuracy", m.accuracy},
+                             {"margin", m.margin},
+                             {"reward_chosen", m.chosen_mean},
+                             {"reward_rejected", m.rejected_mean},
+                             {"reward_std", m.reward_std}};
       for (const auto& [task, acc] : m.by_task) json["accuracy_by_task"][task] = acc.value();
       for (const auto& [tag, acc] : m.by_tag) json["accuracy_by_tag"][tag] = acc.value();
       io::write_file_atomic(o->json_out, json.dump(2) + "\n");

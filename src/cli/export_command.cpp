@@ -3,8 +3,8 @@
 // config.json with num_labels 1), the value head beside it as value_head.safetensors
 // (v_head.summary.weight / .bias, the LLaMA-Factory names), the tokenizer, the chat template
 // and omnirm's own config. The directory is written atomically.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -52,7 +52,8 @@ void add_export_command(CLI::App& app) {
   auto* command = app.add_subcommand("export", "Export a trained model as an HF-layout directory");
   auto model = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  command->add_option("-m,--model", *model, "Checkpoint directory or run output directory")->required();
+  command->add_option("-m,--model", *model, "Checkpoint directory or run output directory")
+      ->required();
   command->add_option("-o,--out", *out, "Directory to write")->required();
   command->callback([model, out] {
     namespace fs = std::filesystem;

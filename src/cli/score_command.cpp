@@ -1,6 +1,6 @@
 // `omnirm score`: writes the reward of both responses of every pair in a JSONL file.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
 // `omnirm tokenizer train`: trains a sentencepiece tokenizer with omnirm's special tokens.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/text/tokenizer.h"
@@ -12,8 +12,10 @@ void add_tokenizer_command(CLI::App& app) {
   tokenizer->require_subcommand(1);
   auto* train = tokenizer->add_subcommand("train", "Train a sentencepiece model on a text corpus");
   auto options = std::make_shared<text::TokenizerTrainOptions>();
-  train->add_option("--corpus", options->corpus_path, "Text corpus, one sentence per line")->required();
-  train->add_option("-o,--out", options->model_prefix, "Output prefix (writes PREFIX.model)")->required();
+  train->add_option("--corpus", options->corpus_path, "Text corpus, one sentence per line")
+      ->required();
+  train->add_option("-o,--out", options->model_prefix, "Output prefix (writes PREFIX.model)")
+      ->required();
   train->add_option("--vocab-size", options->vocab_size, "Vocabulary size");
   train->add_option("--model-type", options->model_type, "unigram or bpe");
   train->add_option("--seed", options->seed, "Seed");

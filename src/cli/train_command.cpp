@@ -1,6 +1,6 @@
 // `omnirm train`: trains a reward model from a YAML config.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/train/trainer.h"

@@ -464,7 +464,8 @@ void validate_model(const ModelConfig& model) {
   require_positive_number("model.rms_norm_eps", model.rms_norm_eps);
   require_fraction("model.head_dropout", model.head_dropout, /*one_allowed=*/false);
   require_non_negative_number("model.init_std", model.init_std);
-  require_one_of("model.attention_backend", model.attention_backend, {"reference", "sdpa", "cuda", "auto"});
+  require_one_of("model.attention_backend", model.attention_backend,
+                 {"reference", "sdpa", "cuda", "auto"});
 }
 
 void validate_data(const DataConfig& data) {

@@ -47,8 +47,8 @@ PairBatch pack_pairs(const std::vector<const text::PairTokens*>& pairs,
       throw std::invalid_argument("pack_pairs: empty response");
     }
     const auto prompt_length = static_cast<int32_t>(pair->prompt.size());
-    batch.data_tokens += static_cast<int64_t>(pair->prompt.size() + pair->chosen.size() +
-                                              pair->rejected.size());
+    batch.data_tokens +=
+        static_cast<int64_t>(pair->prompt.size() + pair->chosen.size() + pair->rejected.size());
     append_span(batch, pair->prompt, 0, kPrompt);
     append_span(batch, pair->chosen, prompt_length, kChosen);
     batch.chosen_last.push_back(last_index(batch));

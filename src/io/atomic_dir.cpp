@@ -23,7 +23,8 @@ std::string temp_suffix() { return ".tmp-" + std::to_string(::getpid()); }
 
 void fsync_path(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + " to fsync: " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot open " + path + " to fsync: " + std::strerror(errno));
   const int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) throw std::runtime_error("fsync " + path + " failed: " + std::strerror(errno));

@@ -22,9 +22,9 @@ struct DtypeName {
 };
 
 constexpr DtypeName kDtypes[] = {
-    {at::kFloat, "F32"},  {at::kDouble, "F64"}, {at::kBFloat16, "BF16"}, {at::kHalf, "F16"},
-    {at::kLong, "I64"},   {at::kInt, "I32"},    {at::kShort, "I16"},     {at::kChar, "I8"},
-    {at::kByte, "U8"},    {at::kBool, "BOOL"},
+    {at::kFloat, "F32"}, {at::kDouble, "F64"}, {at::kBFloat16, "BF16"}, {at::kHalf, "F16"},
+    {at::kLong, "I64"},  {at::kInt, "I32"},    {at::kShort, "I16"},     {at::kChar, "I8"},
+    {at::kByte, "U8"},   {at::kBool, "BOOL"},
 };
 
 const char* dtype_name(at::ScalarType type) {
@@ -61,7 +61,8 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   std::string header_text = header.dump();
   header_text.append((8 - header_text.size() % 8) % 8, ' ');  // align data to 8 bytes
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw UserError("cannot write " + path + ": check the directory exists and is writable");
+  if (!out)
+    throw UserError("cannot write " + path + ": check the directory exists and is writable");
   const uint64_t header_size = header_text.size();
   unsigned char size_bytes[8];
   for (int i = 0; i < 8; ++i) size_bytes[i] = static_cast<unsigned char>(header_size >> (8 * i));
@@ -124,13 +125,16 @@ SafetensorsFile load_safetensors(const std::string& path) {
     std::vector<int64_t> shape;
     uint64_t elements = 1;
     for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned()) throw UserError(where + ": shape must hold non-negative integers");
+      if (!dim.is_number_unsigned())
+        throw UserError(where + ": shape must hold non-negative integers");
       const uint64_t d = dim.get<uint64_t>();
-      if (d != 0 && elements > (uint64_t(1) << 62) / d) throw UserError(where + ": shape too large");
+      if (d != 0 && elements > (uint64_t(1) << 62) / d)
+        throw UserError(where + ": shape too large");
       elements *= d;
       shape.push_back(static_cast<int64_t>(d));
     }
-    if (!entry["data_offsets"][0].is_number_unsigned() || !entry["data_offsets"][1].is_number_unsigned()) {
+    if (!entry["data_offsets"][0].is_number_unsigned() ||
+        !entry["data_offsets"][1].is_number_unsigned()) {
       throw UserError(where + ": data_offsets must be non-negative integers");
     }
     const uint64_t begin = entry["data_offsets"][0].get<uint64_t>();
@@ -151,7 +155,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
   // Reject overlaps: sort spans by offset and check neighbours.
   std::vector<size_t> order(spans.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return spans[a].begin < spans[b].begin; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return spans[a].begin < spans[b].begin; });
   for (size_t i = 1; i < order.size(); ++i) {
     const Span& prev = spans[order[i - 1]];
     const Span& cur = spans[order[i]];
@@ -163,7 +168,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
   for (size_t i : order) {
     at::Tensor& t = file.tensors[i].second;
     in.seekg(static_cast<std::streamoff>(data_start + spans[i].begin));
-    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(spans[i].end - spans[i].begin));
+    in.read(static_cast<char*>(t.data_ptr()),
+            static_cast<std::streamsize>(spans[i].end - spans[i].begin));
     if (!in) throw UserError(path + ": could not read the bytes of '" + spans[i].name + "'");
     ordered.push_back(std::move(file.tensors[i]));
   }

@@ -30,7 +30,7 @@ Rotary make_rotary(const at::Tensor& positions, int64_t head_dim, double theta) 
       at::arange(0, head_dim, 2, positions.options().dtype(at::kDouble)) / double(head_dim);
   at::Tensor inv_freq = 1.0 / at::pow(theta, exponents);
   at::Tensor angles = positions.to(at::kDouble).unsqueeze(1) * inv_freq.unsqueeze(0);  // [N, d/2]
-  at::Tensor both = at::cat({angles, angles}, -1);                                   // [N, d]
+  at::Tensor both = at::cat({angles, angles}, -1);                                     // [N, d]
   return Rotary{both.cos(), both.sin()};
 }
 
@@ -65,8 +65,8 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& hidden, const Rotary& ro
   at::Tensor q = q_proj_->forward(hidden).view({n, num_heads_, head_dim_});
   at::Tensor k = k_proj_->forward(hidden).view({n, num_kv_heads_, head_dim_});
   at::Tensor v = v_proj_->forward(hidden).view({n, num_kv_heads_, head_dim_});
-  at::Tensor out = ops::pair_attention(apply_rotary(q, rotary), apply_rotary(k, rotary), v,
-                                       layout, backend);
+  at::Tensor out =
+      ops::pair_attention(apply_rotary(q, rotary), apply_rotary(k, rotary), v, layout, backend);
   return o_proj_->forward(out.reshape({n, num_heads_ * head_dim_}));
 }
 
@@ -87,16 +87,16 @@ DecoderLayerImpl::DecoderLayerImpl(const ModelConfig& config) {
   input_layernorm_ =
       register_module("input_layernorm", RMSNorm(config.hidden_size, config.rms_norm_eps));
   self_attn_ = register_module("self_attn", SelfAttention(config));
-  post_attention_layernorm_ = register_module("post_attention_layernorm",
-                                              RMSNorm(config.hidden_size, config.rms_norm_eps));
+  post_attention_layernorm_ =
+      register_module("post_attention_layernorm", RMSNorm(config.hidden_size, config.rms_norm_eps));
   mlp_ = register_module("mlp", Mlp(config));
 }
 
 at::Tensor DecoderLayerImpl::forward(const at::Tensor& hidden, const Rotary& rotary,
                                      const ops::AttentionLayout& layout,
                                      ops::AttentionBackend backend) {
-  at::Tensor h = hidden + self_attn_->forward(input_layernorm_->forward(hidden), rotary, layout,
-                                              backend);
+  at::Tensor h =
+      hidden + self_attn_->forward(input_layernorm_->forward(hidden), rotary, layout, backend);
   return h + mlp_->forward(post_attention_layernorm_->forward(h));
 }
 

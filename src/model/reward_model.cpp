@@ -8,7 +8,8 @@
 namespace omnirm::model {
 
 BackboneImpl::BackboneImpl(const ModelConfig& config, int64_t vocab_size) : config_(config) {
-  embed_tokens_ = register_module("embed_tokens", torch::nn::Embedding(vocab_size, config.hidden_size));
+  embed_tokens_ =
+      register_module("embed_tokens", torch::nn::Embedding(vocab_size, config.hidden_size));
   layers_ = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < config.num_layers; ++i) layers_->push_back(DecoderLayer(config));
   norm_ = register_module("norm", RMSNorm(config.hidden_size, config.rms_norm_eps));
@@ -30,14 +31,16 @@ RewardModelImpl::RewardModelImpl(const ModelConfig& config, int64_t vocab_size)
     : config_(config), vocab_size_(vocab_size) {
   model_ = register_module("model", Backbone(config, vocab_size));
   score_ = register_module(
-      "score", torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, 1).bias(config.head_bias)));
+      "score",
+      torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, 1).bias(config.head_bias)));
 }
 
 at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
   at::Tensor h = hidden.to(score_->weight.scalar_type());  // fp32 unless the model is fp64
   if (config_.head_dropout > 0.0) {
-    h = torch::nn::functional::dropout(
-        h, torch::nn::functional::DropoutFuncOptions().p(config_.head_dropout).training(is_training()));
+    h = torch::nn::functional::dropout(h, torch::nn::functional::DropoutFuncOptions()
+                                              .p(config_.head_dropout)
+                                              .training(is_training()));
   }
   return score_->forward(h).squeeze(-1);
 }

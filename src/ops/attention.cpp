@@ -70,7 +70,8 @@ at::Tensor attention_reference(const at::Tensor& query, const at::Tensor& key,
   // Scores and softmax in fp32 for fp32/bf16/fp16 inputs, in fp64 for fp64 inputs.
   const at::ScalarType compute = query.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   at::Tensor scores = at::matmul(q.to(compute), k.to(compute).transpose(-2, -1)) * scale;
-  scores = scores.masked_fill(layout.allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  scores =
+      scores.masked_fill(layout.allowed.logical_not(), -std::numeric_limits<float>::infinity());
   at::Tensor probabilities = at::softmax(scores, -1);
   at::Tensor out = at::matmul(probabilities, v.to(compute)).to(query.scalar_type());
   return from_padded(out, layout);

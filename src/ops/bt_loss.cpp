@@ -10,8 +10,8 @@ at::Tensor bt_loss(const at::Tensor& reward_chosen, const at::Tensor& reward_rej
   TORCH_CHECK(reward_chosen.dim() == 1, "bt_loss: reward_chosen must be [B], got ",
               reward_chosen.sizes());
   TORCH_CHECK(reward_chosen.sizes() == reward_rejected.sizes(),
-              "bt_loss: reward_rejected must match reward_chosen ", reward_chosen.sizes(),
-              ", got ", reward_rejected.sizes());
+              "bt_loss: reward_rejected must match reward_chosen ", reward_chosen.sizes(), ", got ",
+              reward_rejected.sizes());
   TORCH_CHECK(reward_chosen.numel() > 0, "bt_loss: empty batch");
   at::Tensor gap = reward_chosen - reward_rejected;
   if (margin.defined()) {

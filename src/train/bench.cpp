@@ -55,7 +55,8 @@ BenchTrainResult bench_train(const Config& config, int64_t steps, int64_t warmup
       load_encoded_dataset(config.data.train, tokenizer, config.data, /*keep_ties=*/false);
   if (dataset.size() < config.train.global_batch_pairs) {
     throw UserError(fmt::format("{}: {} pairs, fewer than one global batch of {}",
-                                config.data.train, dataset.size(), config.train.global_batch_pairs));
+                                config.data.train, dataset.size(),
+                                config.train.global_batch_pairs));
   }
   const int64_t vocab = model_vocab_size(config.model, tokenizer);
   BenchTrainResult best;
@@ -78,9 +79,10 @@ std::string format_bench_train(const BenchTrainResult& r) {
   };
   row("prefix sharing on", r.shared);
   row("prefix sharing off", r.naive);
-  out += fmt::format("speedup (on / off): {:.3f}x   backbone-token ratio (ideal): {:.3f}x   "
-                     "fraction of ideal: {:.1f}%\n",
-                     r.speedup(), r.token_ratio(), 100.0 * r.speedup() / r.token_ratio());
+  out += fmt::format(
+      "speedup (on / off): {:.3f}x   backbone-token ratio (ideal): {:.3f}x   "
+      "fraction of ideal: {:.1f}%\n",
+      r.speedup(), r.token_ratio(), 100.0 * r.speedup() / r.token_ratio());
   return out;
 }
 

@@ -44,7 +44,8 @@ std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& ou
   if (!fs::is_directory(dir)) return found;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.rfind(kPrefix, 0) != 0 || io::is_temporary_name(name)) continue;
+    if (!entry.is_directory() || name.rfind(kPrefix, 0) != 0 || io::is_temporary_name(name))
+      continue;
     if (!fs::exists(entry.path() / "trainer_state.json")) continue;
     found.emplace_back(std::atoll(name.c_str() + std::strlen(kPrefix)), entry.path());
   }
@@ -81,12 +82,9 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
     out << dump_config(config);
   }
   fs::copy_file(tokenizer_path, dir.file("tokenizer.model"));
-  const nlohmann::json json = {{"step", state.step},
-                               {"total_steps", state.total_steps},
-                               {"epoch", state.epoch},
-                               {"offset", state.offset},
-                               {"dataset_size", state.dataset_size},
-                               {"seed", state.seed}};
+  const nlohmann::json json = {
+      {"step", state.step},     {"total_steps", state.total_steps},   {"epoch", state.epoch},
+      {"offset", state.offset}, {"dataset_size", state.dataset_size}, {"seed", state.seed}};
   {
     std::ofstream out(dir.file("trainer_state.json"));
     out << json.dump(2) << "\n";
@@ -146,8 +144,8 @@ void load_model_weights(const std::string& safetensors_path, model::RewardModelI
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
                              torch::optim::Optimizer& optimizer) {
   const fs::path root(dir);
-  nlohmann::json json = nlohmann::json::parse(read_text((root / "trainer_state.json").string()),
-                                              nullptr, false);
+  nlohmann::json json =
+      nlohmann::json::parse(read_text((root / "trainer_state.json").string()), nullptr, false);
   if (!json.is_object()) throw UserError(dir + "/trainer_state.json: not valid JSON");
   TrainerState state;
   state.step = json.value("step", int64_t{0});
@@ -169,8 +167,9 @@ LoadedModel load_model_dir(const std::string& path) {
   if (!fs::exists(fs::path(path) / "model.safetensors")) {
     auto latest = latest_checkpoint(path);
     if (!latest) {
-      throw UserError(path + ": neither a checkpoint (no model.safetensors) nor a run directory "
-                             "with checkpoints; pass a checkpoints/step-N directory");
+      throw UserError(path +
+                      ": neither a checkpoint (no model.safetensors) nor a run directory "
+                      "with checkpoints; pass a checkpoints/step-N directory");
     }
     dir = *latest;
   }

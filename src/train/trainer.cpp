@@ -97,7 +97,8 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     eval_set = load_encoded_dataset(config.data.eval, tokenizer, config.data, /*keep_ties=*/true);
   }
   fmt::print(stderr, "train data: {}: {}\n", config.data.train, train_set.summary_line());
-  if (eval_set) fmt::print(stderr, "eval data:  {}: {}\n", config.data.eval, eval_set->summary_line());
+  if (eval_set)
+    fmt::print(stderr, "eval data:  {}: {}\n", config.data.eval, eval_set->summary_line());
 
   const int64_t steps_per_epoch = train_set.size() / tc.global_batch_pairs;
   if (steps_per_epoch == 0) {
@@ -120,8 +121,9 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   } else if (!options.resume.empty()) {
     resume_from = options.resume;
   } else if (latest_checkpoint(tc.output_dir)) {
-    throw UserError(tc.output_dir + " already holds checkpoints; pass --resume auto to continue "
-                                    "that run, or choose another train.output_dir");
+    throw UserError(tc.output_dir +
+                    " already holds checkpoints; pass --resume auto to continue "
+                    "that run, or choose another train.output_dir");
   }
   if (resume_from) {
     const TrainerState saved = load_checkpoint(*resume_from, *model, *optimizer);
@@ -140,8 +142,9 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
 
   MetricsLog metrics((fs::path(tc.output_dir) / "metrics.jsonl").string());
   ProgressLine progress(total_steps, state.step, tc.log_every);
-  DataCursor cursor{state.epoch, state.offset,
-                    epoch_order(train_set.size(), uint64_t(tc.seed), state.epoch, config.data.shuffle)};
+  DataCursor cursor{
+      state.epoch, state.offset,
+      epoch_order(train_set.size(), uint64_t(tc.seed), state.epoch, config.data.shuffle)};
 
   auto evaluate = [&](int64_t step) {
     EvalMetrics m = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
@@ -156,13 +159,15 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     const double lr = learning_rate_at(state.step, total_steps, tc);
     const auto first = cursor.order.begin() + cursor.offset;
     const std::vector<int64_t> indices(first, first + tc.global_batch_pairs);
-    const StepStats stats = optimizer_step(*model, *optimizer, train_set, indices, config, lr, device);
+    const StepStats stats =
+        optimizer_step(*model, *optimizer, train_set, indices, config, lr, device);
     ++state.step;
     cursor.offset += tc.global_batch_pairs;
     if (cursor.offset + tc.global_batch_pairs > train_set.size()) {
       ++cursor.epoch;
       cursor.offset = 0;
-      cursor.order = epoch_order(train_set.size(), uint64_t(tc.seed), cursor.epoch, config.data.shuffle);
+      cursor.order =
+          epoch_order(train_set.size(), uint64_t(tc.seed), cursor.epoch, config.data.shuffle);
     }
     state.epoch = cursor.epoch;
     state.offset = cursor.offset;

@@ -32,10 +32,14 @@ class Cli : public ::testing::Test {
     write_file(*dir_ + "/tiny.yaml",
                "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
                "  intermediate_size: 64\n"
-               "data:\n  train: " + data + "/train.jsonl\n  eval: " + data + "/eval.jsonl\n"
-               "  tokenizer: " + data + "/tok.model\n  max_length: 256\n"
-               "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 4\n  max_steps: 8\n"
-               "  save_every: 4\n  keep_last: 5\n  lr: 0.003\n  threads: 1\n  log_every: 1\n");
+               "data:\n  train: " +
+                   data + "/train.jsonl\n  eval: " + data +
+                   "/eval.jsonl\n"
+                   "  tokenizer: " +
+                   data +
+                   "/tok.model\n  max_length: 256\n"
+                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 4\n  max_steps: 8\n"
+                   "  save_every: 4\n  keep_last: 5\n  lr: 0.003\n  threads: 1\n  log_every: 1\n");
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -45,8 +49,8 @@ class Cli : public ::testing::Test {
   // `omnirm train` on the tiny config, into output dir `name`, with extra arguments.
   static CommandResult train(const std::string& name, const std::string& extra,
                              const std::string& env = "") {
-    return run_command(env + " " + omnirm_binary() + " train -c " + *dir_ + "/tiny.yaml --set train.output_dir=" +
-                       out(name) + " " + extra);
+    return run_command(env + " " + omnirm_binary() + " train -c " + *dir_ +
+                       "/tiny.yaml --set train.output_dir=" + out(name) + " " + extra);
   }
   static std::string out(const std::string& name) { return *dir_ + "/runs/" + name; }
   static std::string final_weights(const std::string& name) {
@@ -118,7 +122,8 @@ TEST_F(Cli, MalformedRecordIsReportedOrSkipped) {
   EXPECT_NE(stop.output.find(bad_file + ":2:"), std::string::npos) << stop.output;
 
   CommandResult skip =
-      train("bad-skip", "--set data.train=" + bad_file + " --set data.on_bad_record=skip --set train.max_steps=2");
+      train("bad-skip", "--set data.train=" + bad_file +
+                            " --set data.on_bad_record=skip --set train.max_steps=2");
   EXPECT_EQ(skip.exit_code, 0) << skip.output;
   EXPECT_NE(skip.output.find("1 bad records skipped"), std::string::npos) << skip.output;
 }
@@ -149,8 +154,8 @@ TEST_F(Cli, EvalScoreAndExport) {
   EXPECT_EQ(std::count(scores.begin(), scores.end(), '\n'), 32);
   EXPECT_NE(scores.find("reward_chosen"), std::string::npos);
 
-  CommandResult exported = run_command(omnirm_binary() + " export -m " + out("served") + " -o " +
-                                       *dir_ + "/export");
+  CommandResult exported =
+      run_command(omnirm_binary() + " export -m " + out("served") + " -o " + *dir_ + "/export");
   ASSERT_EQ(exported.exit_code, 0) << exported.output;
   for (const char* file : {"model.safetensors", "value_head.safetensors", "config.json",
                            "tokenizer.model", "tokenizer_config.json"}) {

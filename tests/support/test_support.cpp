@@ -24,9 +24,9 @@ namespace fs = std::filesystem;
 
 std::string make_temp_dir(const std::string& label) {
   static std::atomic<int> counter{0};
-  fs::path dir = fs::temp_directory_path() /
-                 ("omnirm-test-" + label + "-" + std::to_string(::getpid()) + "-" +
-                  std::to_string(counter++));
+  fs::path dir =
+      fs::temp_directory_path() /
+      ("omnirm-test-" + label + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();

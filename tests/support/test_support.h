@@ -14,9 +14,9 @@ void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
 
 struct CommandResult {
-  int exit_code = -1;   // -1 when killed by a signal
-  int signal = 0;       // the signal that ended it, if any
-  std::string output;   // stdout and stderr together
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that ended it, if any
+  std::string output;  // stdout and stderr together
 };
 
 // Runs a shell command line, capturing its combined output.

@@ -28,11 +28,11 @@ struct ModelConfig {
 };
 
 struct DataConfig {
-  std::string train = "";  // JSONL of canonical pair records
-  std::string eval = "";   // JSONL; empty: no evaluation
-  std::string root = "";   // media root; empty: the JSONL file's directory
-  std::string tokenizer = "";  // sentencepiece .model
-  int64_t max_length = 1024;   // tokens of prompt + the longer response
+  std::string train = "";               // JSONL of canonical pair records
+  std::string eval = "";                // JSONL; empty: no evaluation
+  std::string root = "";                // media root; empty: the JSONL file's directory
+  std::string tokenizer = "";           // sentencepiece .model
+  int64_t max_length = 1024;            // tokens of prompt + the longer response
   std::string truncation = "truncate";  // truncate | drop
   std::string on_bad_record = "error";  // error | skip
   bool shuffle = true;
@@ -42,7 +42,7 @@ struct TrainConfig {
   std::string output_dir = "runs/omnirm";
   int64_t seed = 42;
   int64_t epochs = 1;
-  int64_t max_steps = 0;  // 0: epochs decide
+  int64_t max_steps = 0;            // 0: epochs decide
   int64_t global_batch_pairs = 32;  // pairs per optimizer step
   int64_t micro_batch_pairs = 32;   // pairs per forward/backward; accumulation = global / micro
   double lr = 1e-3;

@@ -16,9 +16,9 @@ enum class OnBadRecord { error, skip };
 OnBadRecord parse_on_bad_record(const std::string& name);
 
 struct ReadSummary {
-  int64_t lines = 0;     // non-empty lines seen
-  int64_t records = 0;   // records kept
-  int64_t skipped = 0;   // bad records skipped under `skip`
+  int64_t lines = 0;                  // non-empty lines seen
+  int64_t records = 0;                // records kept
+  int64_t skipped = 0;                // bad records skipped under `skip`
   std::vector<std::string> problems;  // "file:line: what", at most the first 100
 };
 

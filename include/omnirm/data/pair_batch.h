@@ -18,10 +18,10 @@ enum Segment : int8_t { kPrompt = 0, kChosen = 1, kRejected = 2 };
 
 struct PairBatch {
   bool prefix_sharing = true;
-  std::vector<int32_t> tokens;       // [N] every row back to back
-  std::vector<int32_t> positions;    // [N] RoPE position of each token
-  std::vector<int8_t> segments;      // [N] Segment of each token
-  std::vector<int64_t> row_offsets;  // [rows + 1] start of each row in tokens (cu_seqlens)
+  std::vector<int32_t> tokens;         // [N] every row back to back
+  std::vector<int32_t> positions;      // [N] RoPE position of each token
+  std::vector<int8_t> segments;        // [N] Segment of each token
+  std::vector<int64_t> row_offsets;    // [rows + 1] start of each row in tokens (cu_seqlens)
   std::vector<int64_t> chosen_last;    // [B] index in tokens of each pair's last chosen token
   std::vector<int64_t> rejected_last;  // [B] likewise for rejected
   std::vector<float> margins;          // [B]

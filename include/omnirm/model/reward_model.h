@@ -16,8 +16,8 @@ namespace omnirm::model {
 
 // One packed batch on a device (built from a data::PairBatch).
 struct ModelInputs {
-  at::Tensor tokens;         // [N] int64
-  at::Tensor positions;      // [N] int64
+  at::Tensor tokens;     // [N] int64
+  at::Tensor positions;  // [N] int64
   ops::AttentionLayout layout;
   at::Tensor chosen_last;    // [B] int64: index in tokens of each last chosen token
   at::Tensor rejected_last;  // [B] int64

@@ -22,7 +22,7 @@ AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda
 
 // Per-batch layout, built once and shared by every layer.
 struct AttentionLayout {
-  int64_t tokens = 0;          // N
+  int64_t tokens = 0;  // N
   int64_t rows = 0;
   int64_t max_row_length = 0;  // Lmax
   at::Tensor row_offsets;      // [rows + 1] int64 (cu_seqlens)

@@ -23,7 +23,9 @@ struct BenchTrainResult {
   LayoutThroughput naive;   // two sequences per pair
   double speedup() const { return shared.pairs_per_second() / naive.pairs_per_second(); }
   // The work ratio the layout saves in backbone tokens: naive / shared.
-  double token_ratio() const { return double(naive.backbone_tokens) / double(shared.backbone_tokens); }
+  double token_ratio() const {
+    return double(naive.backbone_tokens) / double(shared.backbone_tokens);
+  }
 };
 
 // Runs `warmup` untimed then `steps` timed optimizer steps for each layout, repeated `rounds`

@@ -21,10 +21,10 @@
 namespace omnirm::train {
 
 struct TrainerState {
-  int64_t step = 0;         // optimizer steps completed
+  int64_t step = 0;  // optimizer steps completed
   int64_t total_steps = 0;
-  int64_t epoch = 0;        // data position: next batch comes from this epoch...
-  int64_t offset = 0;       // ...starting at this index of its order
+  int64_t epoch = 0;   // data position: next batch comes from this epoch...
+  int64_t offset = 0;  // ...starting at this index of its order
   int64_t dataset_size = 0;
   int64_t seed = 0;
 };

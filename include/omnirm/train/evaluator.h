@@ -29,9 +29,9 @@ struct Accuracy {
 };
 
 struct EvalMetrics {
-  int64_t pairs = 0;  // non-tie pairs scored
-  int64_t ties = 0;   // tie pairs (not in the accuracy; see the benchmark evaluation)
-  double loss = 0.0;  // mean -log σ(r_c − r_r)
+  int64_t pairs = 0;      // non-tie pairs scored
+  int64_t ties = 0;       // tie pairs (not in the accuracy; see the benchmark evaluation)
+  double loss = 0.0;      // mean -log σ(r_c − r_r)
   double accuracy = 0.0;  // r_c > r_r strictly
   double margin = 0.0;    // mean r_c − r_r
   double chosen_mean = 0.0;

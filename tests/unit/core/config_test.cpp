@@ -449,7 +449,7 @@ TEST(Config, ValidateNamesTheKeys) {
        {"data.on_bad_record", "error, skip"}},
       {"backend",
        [](Config& c) { c.model.attention_backend = "flash"; },
-       {"model.attention_backend", "reference, cuda, auto"}},
+       {"model.attention_backend", "reference, sdpa, cuda, auto"}},
       {"keep last", [](Config& c) { c.train.keep_last = 0; }, {"train.keep_last"}},
       {"max length", [](Config& c) { c.data.max_length = 7; }, {"data.max_length", "8"}},
   };

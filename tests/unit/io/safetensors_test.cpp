@@ -20,7 +20,9 @@ std::string hostile_file(const std::string& dir, const std::string& header, size
   const uint64_t size = declared_header_size ? declared_header_size : header.size();
   for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(size >> (8 * i));
   bytes += header + std::string(data_bytes, '\0');
-  const std::string path = dir + "/hostile-" + std::to_string(std::hash<std::string>{}(header + std::to_string(size))) + ".safetensors";
+  const std::string path = dir + "/hostile-" +
+                           std::to_string(std::hash<std::string>{}(header + std::to_string(size))) +
+                           ".safetensors";
   write_file(path, bytes);
   return path;
 }
@@ -60,20 +62,28 @@ TEST(Safetensors, RefusesHostileFiles) {
   expect_refused(dir + "/short.safetensors", "not a safetensors file");
   expect_refused(hostile_file(dir, "{}", 0, 1ull << 40), "exceeds the file");
   expect_refused(hostile_file(dir, "[1, 2]", 0), "not a JSON object");
-  expect_refused(hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", 8),
-                 "fall outside");
-  expect_refused(hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}})", 16),
-                 "shape needs 12 bytes");
+  expect_refused(
+      hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", 8),
+      "fall outside");
+  expect_refused(
+      hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}})", 16),
+      "shape needs 12 bytes");
   expect_refused(hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
                                        "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
                               16),
                  "overlap");
-  expect_refused(hostile_file(dir, R"({"a": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}})", 1),
-                 "unsupported dtype");
-  expect_refused(hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4),
-                 "non-negative");
-  expect_refused(hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 4]}})", 4),
-                 "too large");
+  expect_refused(
+      hostile_file(dir, R"({"a": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}})", 1),
+      "unsupported dtype");
+  expect_refused(
+      hostile_file(dir, R"({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}})", 4),
+      "non-negative");
+  expect_refused(
+      hostile_file(
+          dir,
+          R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296], "data_offsets": [0, 4]}})",
+          4),
+      "too large");
   expect_refused(dir + "/missing.safetensors", "cannot open");
 }
 

@@ -16,11 +16,14 @@ using omnirm::data::PairBatch;
 using omnirm::text::PairTokens;
 
 omnirm::model::ModelInputs inputs_of(const PairBatch& batch) {
-  auto longs = [](const auto& v) { return at::tensor(std::vector<int64_t>(v.begin(), v.end()), at::kLong); };
+  auto longs = [](const auto& v) {
+    return at::tensor(std::vector<int64_t>(v.begin(), v.end()), at::kLong);
+  };
   omnirm::model::ModelInputs in;
   in.tokens = longs(batch.tokens);
   in.positions = longs(batch.positions);
-  in.layout = omnirm::ops::make_attention_layout(batch.row_offsets, batch.segments, at::Device(at::kCPU));
+  in.layout =
+      omnirm::ops::make_attention_layout(batch.row_offsets, batch.segments, at::Device(at::kCPU));
   in.chosen_last = longs(batch.chosen_last);
   in.rejected_last = longs(batch.rejected_last);
   in.margins = at::tensor(batch.margins, at::kFloat);
@@ -106,9 +109,12 @@ TEST(RewardModel, GradientsReachEveryParameter) {
   const auto pairs = random_pairs(30);
   std::vector<const PairTokens*> pointers;
   for (const auto& p : pairs) pointers.push_back(&p);
-  const PairBatch batch = omnirm::data::pack_pairs(pointers, std::vector<float>(pairs.size()), true);
+  const PairBatch batch =
+      omnirm::data::pack_pairs(pointers, std::vector<float>(pairs.size()), true);
   const auto out = model->forward(inputs_of(batch));
-  (2.0 * out.chosen - out.rejected).sum().backward();  // not antisymmetric: the bias gets a gradient too
+  (2.0 * out.chosen - out.rejected)
+      .sum()
+      .backward();  // not antisymmetric: the bias gets a gradient too
   for (const auto& p : model->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();

@@ -20,7 +20,8 @@ at::Tensor naive_causal(const at::Tensor& q, const at::Tensor& k, const at::Tens
   for (int64_t h = 0; h < hq; ++h) {
     const int64_t kv = h / (hq / hk);
     for (int64_t i = 0; i < n; ++i) {
-      at::Tensor scores = at::matmul(ka.narrow(0, 0, i + 1).select(1, kv), qa[i][h]) / std::sqrt(double(d));
+      at::Tensor scores =
+          at::matmul(ka.narrow(0, 0, i + 1).select(1, kv), qa[i][h]) / std::sqrt(double(d));
       at::Tensor p = at::softmax(scores, 0);
       out[i][h] = at::matmul(p, va.narrow(0, 0, i + 1).select(1, kv));
     }
@@ -63,7 +64,8 @@ TEST_P(PairAttention, EqualsSeparateCausalSequences) {
 
   auto sequence = [&](std::vector<int64_t> rows) {
     at::Tensor index = at::tensor(rows, at::kLong);
-    return naive_causal(q.index_select(0, index), k.index_select(0, index), v.index_select(0, index));
+    return naive_causal(q.index_select(0, index), k.index_select(0, index),
+                        v.index_select(0, index));
   };
   // Pair 1: chosen = prompt + chosen; rejected = prompt + rejected.
   at::Tensor chosen_seq = sequence({0, 1, 2, 3, 4});
