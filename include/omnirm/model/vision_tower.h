@@ -1,0 +1,74 @@
+// Vision: a SigLIP-style ViT (patch embedding, learned positions, pre-norm encoder, post
+// LayerNorm) and a perceiver resampler (MiniCPM-V style: learned queries cross-attend to the
+// patch features, then project to the backbone width). Video frames go through the same
+// tower; the resampler adds a temporal position embedding per frame so the backbone can
+// tell the frames' order. Parameter names follow HF SigLIP ("embeddings.*", "encoder.layers.*",
+// "post_layernorm") and MiniCPM-V ("query", "kv_proj", "attn", "ln_q", "ln_kv", "ln_post", "proj").
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "omnirm/model/encoder_layer.h"
+
+namespace omnirm::model {
+
+struct VisionTowerOptions {
+  int64_t image_size = 64;  // input images are resized to image_size x image_size
+  int64_t patch_size = 16;
+  int64_t hidden_size = 64;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t intermediate_size = 256;
+  double layer_norm_eps = 1e-6;
+};
+
+class VisionTowerImpl : public torch::nn::Module {
+ public:
+  explicit VisionTowerImpl(const VisionTowerOptions& options);
+  // pixels [B, 3, S, S] float in [-1, 1] (S = image_size) → patch features [B, P, hidden]
+  at::Tensor forward(const at::Tensor& pixels);
+  int64_t num_patches() const { return num_patches_; }
+
+ private:
+  int64_t num_patches_;
+  torch::nn::Conv2d patch_embedding_{nullptr};
+  torch::nn::Embedding position_embedding_{nullptr};
+  torch::nn::ModuleList layers_{nullptr};
+  torch::nn::LayerNorm post_layernorm_{nullptr};
+};
+TORCH_MODULE(VisionTower);
+
+struct ResamplerOptions {
+  int64_t num_queries = 16;  // tokens per image (or per video frame) given to the backbone
+  int64_t embed_dim = 64;    // width of the cross-attention
+  int64_t num_heads = 4;
+  int64_t kv_dim = 64;      // the vision tower's hidden size
+  int64_t out_dim = 128;    // the backbone's hidden size
+  int64_t max_frames = 64;  // temporal positions available for video
+};
+
+class ResamplerImpl : public torch::nn::Module {
+ public:
+  explicit ResamplerImpl(const ResamplerOptions& options);
+  // features [B, P, kv_dim]; frame_index [B] int64 (position of each image in its video, 0
+  // for still images) → [B, num_queries, out_dim]
+  at::Tensor forward(const at::Tensor& features, const at::Tensor& frame_index);
+
+ private:
+  ResamplerOptions options_;
+  at::Tensor query_;
+  torch::nn::Linear kv_proj_{nullptr};
+  torch::nn::MultiheadAttention attn_{nullptr};
+  torch::nn::LayerNorm ln_q_{nullptr}, ln_kv_{nullptr}, ln_post_{nullptr};
+  torch::nn::Embedding temporal_embedding_{nullptr};
+  torch::nn::Linear proj_{nullptr};
+};
+TORCH_MODULE(Resampler);
+
+}  // namespace omnirm::model

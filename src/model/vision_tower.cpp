@@ -1,0 +1,74 @@
+// Implementation of model/vision_tower.h.
+#include "omnirm/model/vision_tower.h"
+
+#include <ATen/ATen.h>
+
+namespace omnirm::model {
+
+VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
+  TORCH_CHECK(o.image_size % o.patch_size == 0, "vision tower: image_size ", o.image_size,
+              " is not a multiple of patch_size ", o.patch_size);
+  const int64_t side = o.image_size / o.patch_size;
+  num_patches_ = side * side;
+  auto embeddings = register_module("embeddings", std::make_shared<torch::nn::Module>());
+  patch_embedding_ = embeddings->register_module(
+      "patch_embedding",
+      torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(3, o.hidden_size, o.patch_size).stride(o.patch_size)));
+  position_embedding_ = embeddings->register_module(
+      "position_embedding", torch::nn::Embedding(num_patches_, o.hidden_size));
+  auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
+  layers_ = encoder->register_module("layers", torch::nn::ModuleList());
+  EncoderLayerOptions layer{o.hidden_size, o.num_heads, o.intermediate_size, o.layer_norm_eps};
+  for (int64_t i = 0; i < o.num_layers; ++i) layers_->push_back(EncoderLayer(layer));
+  post_layernorm_ = register_module(
+      "post_layernorm",
+      torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.hidden_size}).eps(o.layer_norm_eps)));
+}
+
+at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
+  TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == 3,
+              "vision tower: pixels must be [B, 3, S, S], got ", pixels.sizes());
+  at::Tensor patches = patch_embedding_->forward(pixels).flatten(2).transpose(1, 2);  // [B, P, D]
+  TORCH_CHECK(patches.size(1) == num_patches_, "vision tower: expected ", num_patches_,
+              " patches, the image gives ", patches.size(1));
+  at::Tensor hidden = patches + position_embedding_->weight.unsqueeze(0);
+  for (const auto& layer : *layers_) hidden = layer->as<EncoderLayer>()->forward(hidden);
+  return post_layernorm_->forward(hidden);
+}
+
+ResamplerImpl::ResamplerImpl(const ResamplerOptions& o) : options_(o) {
+  query_ = register_parameter("query", at::randn({o.num_queries, o.embed_dim}) * 0.02);
+  kv_proj_ = register_module(
+      "kv_proj", torch::nn::Linear(torch::nn::LinearOptions(o.kv_dim, o.embed_dim).bias(false)));
+  attn_ =
+      register_module("attn", torch::nn::MultiheadAttention(
+                                  torch::nn::MultiheadAttentionOptions(o.embed_dim, o.num_heads)));
+  auto norm = [&] {
+    return torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.embed_dim}).eps(1e-6));
+  };
+  ln_q_ = register_module("ln_q", norm());
+  ln_kv_ = register_module("ln_kv", norm());
+  ln_post_ = register_module("ln_post", norm());
+  temporal_embedding_ =
+      register_module("temporal_embedding", torch::nn::Embedding(o.max_frames, o.embed_dim));
+  proj_ = register_module(
+      "proj", torch::nn::Linear(torch::nn::LinearOptions(o.embed_dim, o.out_dim).bias(false)));
+}
+
+at::Tensor ResamplerImpl::forward(const at::Tensor& features, const at::Tensor& frame_index) {
+  const int64_t b = features.size(0);
+  TORCH_CHECK(frame_index.dim() == 1 && frame_index.size(0) == b,
+              "resampler: frame_index must be [B]");
+  TORCH_CHECK((frame_index < options_.max_frames).all().item<bool>(),
+              "resampler: a frame index exceeds max_frames ", options_.max_frames);
+  at::Tensor kv = ln_kv_->forward(kv_proj_->forward(features));                   // [B, P, E]
+  at::Tensor time = temporal_embedding_->forward(frame_index).unsqueeze(1);       // [B, 1, E]
+  at::Tensor q = ln_q_->forward(query_).unsqueeze(0).expand({b, -1, -1}) + time;  // [B, Q, E]
+  // torch's MultiheadAttention takes [L, B, E].
+  auto [out, weights] = attn_->forward(q.transpose(0, 1), (kv + time).transpose(0, 1),
+                                       kv.transpose(0, 1), {}, /*need_weights=*/false);
+  return proj_->forward(ln_post_->forward(out.transpose(0, 1)));  // [B, Q, out_dim]
+}
+
+}  // namespace omnirm::model
