@@ -10,6 +10,7 @@ find_package(simdjson REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
 
 # fmt is used header-only: the torch wheel ships its own (newer) fmt headers, which shadow
 # Debian's in torch-facing files, so no compiled fmt library can match both.

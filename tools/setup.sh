@@ -15,7 +15,7 @@ JOBS="${OMNIRM_JOBS:-$(nproc)}"
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 python3-venv
   libsentencepiece-dev libyaml-cpp-dev libgtest-dev libgmock-dev libsimdjson-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
 )
 
 say() { printf '[setup] %s\n' "$*"; }
