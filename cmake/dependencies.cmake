@@ -24,3 +24,13 @@ target_compile_options(omnirm_torch INTERFACE ${TORCH_CXX_FLAGS})
 # compiler; when it is found first, calls such as std::filesystem::remove_all crash. Naming
 # libstdc++ ahead of every other library makes the dynamic linker bind to the system copy.
 target_link_options(omnirm_torch INTERFACE "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
+
+# Media decoding: FFmpeg (audio, video), stb_image + libwebp (images), Assimp (meshes).
+# Left out of the GPU build profile, whose machine has no package manager.
+if(NOT OMNIRM_GPU_PROFILE)
+  pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET
+                    libavformat libavcodec libavutil libswresample libswscale)
+  pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+  pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp)
+  pkg_check_modules(ASSIMP REQUIRED IMPORTED_TARGET assimp)
+endif()

@@ -16,6 +16,9 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 python3-venv
   libsentencepiece-dev libyaml-cpp-dev libgtest-dev libgmock-dev libsimdjson-dev
   nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
+  libstb-dev libwebp-dev libassimp-dev libgloo-dev
+  clang-14 libclang-rt-14-dev
 )
 
 say() { printf '[setup] %s\n' "$*"; }

@@ -31,8 +31,12 @@ int run(int argc, char** argv) {
   add_data_command(app);
   add_tokenizer_command(app);
   add_bench_command(app);
+  add_bench_data_command(app);
+  add_launch_command(app);
   try {
     app.parse(argc, argv);
+  } catch (const CommandExit& exit) {
+    return exit.code;
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;

@@ -8,7 +8,7 @@
 namespace omnirm::cli {
 
 void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: train");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: train, dist");
   bench->require_subcommand(1);
   auto* train =
       bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
@@ -27,6 +27,7 @@ void add_bench_command(CLI::App& app) {
                *steps, config.train.global_batch_pairs, *rounds, at::get_num_threads());
     fmt::print("{}", train::format_bench_train(result));
   });
+  add_bench_dist_command(*bench);
 }
 
 }  // namespace omnirm::cli

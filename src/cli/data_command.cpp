@@ -1,11 +1,19 @@
-// `omnirm data synth | validate`: the embedded synthetic data, and record checking.
+// `omnirm data synth | convert | validate | stats`: the embedded synthetic data, conversion
+// from other tools' layouts, complete record and media checks, and what a file holds.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <memory>
+
 #include "omnirm/cli/commands.h"
+#include "omnirm/core/config.h"
 #include "omnirm/core/error.h"
+#include "omnirm/data/convert.h"
 #include "omnirm/data/jsonl_reader.h"
+#include "omnirm/data/stats.h"
 #include "omnirm/data/synth.h"
+#include "omnirm/data/validate.h"
+#include "omnirm/text/tokenizer.h"
 
 namespace omnirm::cli {
 
@@ -28,35 +36,113 @@ void add_synth(CLI::App& data) {
   });
 }
 
-void add_validate(CLI::App& data) {
-  auto* command = data.add_subcommand("validate", "Check pair files and report every problem");
-  auto files = std::make_shared<std::vector<std::string>>();
-  command->add_option("files", *files, "Pair JSONL files")->required();
-  command->callback([files] {
-    int64_t bad = 0;
-    for (const std::string& file : *files) {
-      const data::ReadResult result = data::read_pairs_jsonl(file, data::OnBadRecord::skip);
-      for (const std::string& problem : result.summary.problems) fmt::print("{}\n", problem);
-      if (result.summary.skipped > static_cast<int64_t>(result.summary.problems.size())) {
-        fmt::print("... and {} more\n",
-                   result.summary.skipped - static_cast<int64_t>(result.summary.problems.size()));
-      }
-      fmt::print("{}: {} records, {} bad\n", file, result.summary.records, result.summary.skipped);
-      bad += result.summary.skipped;
+struct ConvertArguments {
+  std::string format;
+  std::string input;
+  std::string output;
+  std::string root;
+  std::string task;
+  std::string media_dir = "media_data";
+  std::string on_bad_record = "error";
+};
+
+void add_convert(CLI::App& data) {
+  auto* command = data.add_subcommand(
+      "convert", "Convert LLaMA-Factory, Omni-RewardBench or TRL preference data to pair JSONL");
+  auto args = std::make_shared<ConvertArguments>();
+  command->add_option("--from", args->format, "llamafactory | omni-rewardbench | trl")->required();
+  command->add_option("--in", args->input, "Input: a JSON array file or JSONL")->required();
+  command->add_option("--out", args->output, "Output pair JSONL")->required();
+  command->add_option("--root", args->root,
+                      "Media root: absolute media paths must lie inside it (default: the input's "
+                      "directory)");
+  command->add_option("--task", args->task,
+                      "Task of every record (default: inferred from the media, or from an "
+                      "Omni-RewardBench file name)");
+  command->add_option("--media-dir", args->media_dir,
+                      "omni-rewardbench: directory under the root holding the media");
+  command->add_option("--on-bad-record", args->on_bad_record, "error (default) | skip");
+  command->callback([args] {
+    data::ConvertOptions options;
+    options.format = data::parse_source_format(args->format);
+    options.input = args->input;
+    options.output = args->output;
+    options.root = args->root;
+    options.task = args->task;
+    options.media_dir = args->media_dir;
+    options.on_bad_record = data::parse_on_bad_record(args->on_bad_record);
+    const data::ConvertSummary summary = data::convert_file(options);
+    for (const std::string& problem : summary.problems) fmt::print("skipped {}\n", problem);
+    if (summary.skipped > static_cast<int64_t>(summary.problems.size())) {
+      fmt::print("... and {} more skipped\n",
+                 summary.skipped - static_cast<int64_t>(summary.problems.size()));
     }
-    if (bad > 0)
+    std::string tasks;
+    for (const auto& [task, count] : summary.per_task) {
+      tasks += fmt::format("{}{} {}", tasks.empty() ? "" : ", ", task, count);
+    }
+    fmt::print("{}: {} records, {} written to {} ({}), {} skipped\n", args->input, summary.records,
+               summary.written, args->output, tasks.empty() ? "none" : tasks, summary.skipped);
+  });
+}
+
+void add_validate(CLI::App& data) {
+  auto* command = data.add_subcommand(
+      "validate", "Check pair files: every bad record and every missing or escaping media file");
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto options = std::make_shared<data::ValidateOptions>();
+  auto no_media = std::make_shared<bool>(false);
+  command->add_option("files", *files, "Pair JSONL files")->required();
+  command->add_option("--root", options->root, "Media root (default: each file's directory)");
+  command->add_flag("--no-media-check", *no_media, "Check the records only");
+  command->callback([files, options, no_media] {
+    data::ValidateOptions checked = *options;
+    checked.check_media = !*no_media;
+    int64_t bad = 0;
+    int64_t problems = 0;
+    for (const std::string& file : *files) {
+      const data::ValidateSummary summary = data::validate_pairs_file(
+          file, checked, [](const std::string& problem) { fmt::print("{}\n", problem); });
+      fmt::print("{}: {} records, {} bad, {} problems, {} media files checked\n", file,
+                 summary.records, summary.bad_records, summary.problems, summary.media_checked);
+      bad += summary.bad_records;
+      problems += summary.problems;
+    }
+    if (problems > 0) {
       throw UserError(
-          fmt::format("{} bad records; fix them or train with data.on_bad_record: skip", bad));
+          fmt::format("{} problems in {} records; fix them, or train with "
+                      "data.on_bad_record: skip to leave bad records out",
+                      problems, bad));
+    }
+  });
+}
+
+void add_stats(CLI::App& data) {
+  auto* command = data.add_subcommand(
+      "stats", "Pairs per task and modality, token-length percentiles, truncation under a config");
+  auto file = std::make_shared<std::string>();
+  auto config_options = std::make_shared<ConfigOptions>();
+  command->add_option("file", *file, "Pair JSONL file")->required();
+  add_config_options(*command, *config_options);
+  command->callback([file, config_options] {
+    const Config config = load_config(config_options->path, config_options->overrides);
+    std::unique_ptr<text::Tokenizer> tokenizer;
+    if (!config.data.tokenizer.empty()) {
+      tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::load(config.data.tokenizer));
+    }
+    fmt::print("{}", data::format_stats(data::compute_stats(*file, tokenizer.get(), config.data)));
   });
 }
 
 }  // namespace
 
 void add_data_command(CLI::App& app) {
-  auto* data = app.add_subcommand("data", "Data tools: synth, validate");
+  auto* data = app.add_subcommand("data", "Data tools: synth, convert, validate, stats");
   data->require_subcommand(1);
   add_synth(*data);
+  add_convert(*data);
   add_validate(*data);
+  add_stats(*data);
 }
 
 }  // namespace omnirm::cli

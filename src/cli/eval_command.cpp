@@ -6,6 +6,7 @@
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
+#include "omnirm/eval/report.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
@@ -16,7 +17,8 @@ namespace omnirm::cli {
 void add_eval_command(CLI::App& app) {
   auto* command = app.add_subcommand("eval", "Evaluate a trained model on a pair file");
   struct Options {
-    std::string model, data, json_out;
+    std::string model, data, json_out, out_dir;
+    bool paper_reference = false;
     int64_t batch_pairs = 0;
     bool no_prefix_sharing = false;
   };
@@ -28,6 +30,10 @@ void add_eval_command(CLI::App& app) {
   command->add_flag("--no-prefix-sharing", o->no_prefix_sharing,
                     "Score with the naive two-sequence layout");
   command->add_option("--json", o->json_out, "Also write the metrics as JSON to this file");
+  command->add_option("--out", o->out_dir,
+                      "Write scores.jsonl (every pair), report.json, report.md and accuracy.png here");
+  command->add_flag("--paper-reference", o->paper_reference,
+                    "Show the paper's Omni-RewardModel-BT per-task figures beside the results");
   command->callback([o] {
     train::LoadedModel loaded = train::load_model_dir(o->model);
     const std::string data = o->data.empty() ? loaded.config.data.eval : o->data;
@@ -41,6 +47,17 @@ void add_eval_command(CLI::App& app) {
     const train::EvalMetrics m = train::summarize_scores(scores);
     fmt::print("evaluation of {} on {}: {}\n{}", loaded.dir, data, dataset.summary_line(),
                train::format_metrics_table(m));
+    std::vector<eval::PairResult> results;
+    for (const train::PairScore& s : scores) {
+      results.push_back({s.id, s.task, s.chosen, s.rejected, s.tie ? 0 : 1});
+    }
+    const eval::BenchReport report = eval::score_benchmark(eval::to_scored_pairs(results));
+    fmt::print("benchmark metrics (accuracy %, tie threshold tuned per task; ho: held out):\n{}",
+               eval::report_table(report));
+    if (!o->out_dir.empty()) {
+      eval::write_eval_outputs(o->out_dir, results, report, o->paper_reference);
+      fmt::print("wrote {}/scores.jsonl, report.json, report.md, accuracy.png\n", o->out_dir);
+    }
     if (!o->json_out.empty()) {
       nlohmann::json json = {{"model", loaded.dir},
                              {"data", data},

@@ -18,6 +18,7 @@ void add_train_command(CLI::App& app) {
   command->callback([options, resume] {
     const Config config = load_config(options->path, options->overrides);
     const train::TrainResult result = train::run_training(config, train::TrainOptions{*resume});
+    if (!result.main_process) return;  // in a data-parallel run, rank 0 reports
     fmt::print("trained {} steps; checkpoints in {}/checkpoints\n", result.steps,
                config.train.output_dir);
     if (result.final_eval) {

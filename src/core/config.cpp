@@ -45,7 +45,8 @@ struct ConfigKey {
   ConfigKey{#section "." #name, [](Config& c) -> FieldRef { return &c.section.name; }}
 // clang-format on
 
-// Grouped by section in the order model, data, train, eval; dump_config keeps this order.
+// Grouped by section in the order model, data, train, eval, dist; dump_config keeps this
+// order.
 constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, vocab_size),
     OMNIRM_CONFIG_KEY(model, hidden_size),
@@ -70,6 +71,11 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(data, truncation),
     OMNIRM_CONFIG_KEY(data, on_bad_record),
     OMNIRM_CONFIG_KEY(data, shuffle),
+    OMNIRM_CONFIG_KEY(data, mix),
+    OMNIRM_CONFIG_KEY(data, num_workers),
+    OMNIRM_CONFIG_KEY(data, prefetch),
+    OMNIRM_CONFIG_KEY(data, micro_batch_tokens),
+    OMNIRM_CONFIG_KEY(data, token_cache),
 
     OMNIRM_CONFIG_KEY(train, output_dir),
     OMNIRM_CONFIG_KEY(train, seed),
@@ -94,11 +100,17 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, threads),
 
     OMNIRM_CONFIG_KEY(eval, batch_pairs),
+
+    OMNIRM_CONFIG_KEY(dist, backend),
+    OMNIRM_CONFIG_KEY(dist, zero_stage),
+    OMNIRM_CONFIG_KEY(dist, timeout),
+    OMNIRM_CONFIG_KEY(dist, bucket_mb),
+    OMNIRM_CONFIG_KEY(dist, verbose),
 };
 
 #undef OMNIRM_CONFIG_KEY
 
-constexpr std::array<std::string_view, 4> kSections = {"model", "data", "train", "eval"};
+constexpr std::array<std::string_view, 5> kSections = {"model", "data", "train", "eval", "dist"};
 
 std::string_view section_of(std::string_view path) { return path.substr(0, path.find('.')); }
 
@@ -473,6 +485,9 @@ void validate_data(const DataConfig& data) {
           fmt::format("data.max_length must be at least 8, got {}", data.max_length));
   require_one_of("data.truncation", data.truncation, {"truncate", "drop"});
   require_one_of("data.on_bad_record", data.on_bad_record, {"error", "skip"});
+  require_non_negative("data.num_workers", data.num_workers);
+  require_positive("data.prefetch", data.prefetch);
+  require_non_negative("data.micro_batch_tokens", data.micro_batch_tokens);
 }
 
 void validate_train(const TrainConfig& train) {
@@ -501,6 +516,14 @@ void validate_train(const TrainConfig& train) {
   require_non_negative("train.save_every", train.save_every);
   require_positive("train.keep_last", train.keep_last);
   require_non_negative("train.threads", train.threads);
+}
+
+void validate_dist(const DistConfig& dist) {
+  require_one_of("dist.backend", dist.backend, {"auto", "gloo", "nccl"});
+  require(dist.zero_stage == 0 || dist.zero_stage == 1,
+          fmt::format("dist.zero_stage must be 0 or 1, got {}", dist.zero_stage));
+  require_positive_number("dist.timeout", dist.timeout);
+  require_positive_number("dist.bucket_mb", dist.bucket_mb);
 }
 
 }  // namespace
@@ -549,6 +572,7 @@ void validate_config(const Config& config) {
   validate_data(config.data);
   validate_train(config.train);
   require_positive("eval.batch_pairs", config.eval.batch_pairs);
+  validate_dist(config.dist);
 }
 
 }  // namespace omnirm

@@ -350,6 +350,13 @@ Example parse_pair_record(std::string_view json_line, const std::string& origin)
   return parse_with(parser, json_line, origin);
 }
 
+PairRecordParser::PairRecordParser() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+PairRecordParser::~PairRecordParser() = default;
+
+Example PairRecordParser::parse(std::string_view json_line, const std::string& origin) {
+  return parse_with(*parser_, json_line, origin);
+}
+
 ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy) {
   std::error_code status_error;
   const auto status = std::filesystem::status(path, status_error);

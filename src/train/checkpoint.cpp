@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "omnirm/core/error.h"
+#include "omnirm/dist/communicator.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
 
@@ -36,6 +38,17 @@ std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UserError("cannot read " + path + ": the checkpoint is incomplete or missing");
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+nlohmann::json read_json(const std::string& path) {
+  nlohmann::json json = nlohmann::json::parse(read_text(path), nullptr, false);
+  if (!json.is_object()) throw UserError(path + ": not valid JSON");
+  return json;
+}
+
+// "rank-00003-<name>": a file one rank writes for itself.
+std::string rank_file(int64_t rank, const std::string& name) {
+  return fmt::format("rank-{:05d}-{}", rank, name);
 }
 
 std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& output_dir) {
@@ -65,31 +78,81 @@ std::string checkpoint_path(const std::string& output_dir, int64_t step) {
 
 void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
                      torch::optim::Optimizer& optimizer, const TrainerState& state,
-                     const Config& config, const std::string& tokenizer_path) {
-  fs::create_directories(checkpoints_dir(output_dir));
-  io::AtomicDirectory dir(checkpoint_path(output_dir, state.step));
-
-  io::NamedTensors weights;
-  for (const auto& item : model.named_parameters()) weights.emplace_back(item.key(), item.value());
-  io::save_safetensors(dir.file("model.safetensors"), weights, {{"format", "pt"}});
-  maybe_die_mid_checkpoint(state.step);
-
-  torch::save(optimizer, dir.file("optimizer.pt"));
-  io::save_safetensors(dir.file("rng.safetensors"),
-                       {{"cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
-  {
-    std::ofstream out(dir.file("config.yaml"));
-    out << dump_config(config);
+                     const Config& config, const std::string& tokenizer_path,
+                     const CheckpointRanks& ranks) {
+  dist::Communicator* comm = ranks.comm;
+  const bool main = comm == nullptr || comm->rank() == 0;
+  std::optional<io::AtomicDirectory> dir;
+  std::string temp_dir;
+  if (main) {
+    fs::create_directories(checkpoints_dir(output_dir));
+    dir.emplace(checkpoint_path(output_dir, state.step));
+    temp_dir = fs::path(dir->file("")).parent_path().string();
   }
-  fs::copy_file(tokenizer_path, dir.file("tokenizer.model"));
-  const nlohmann::json json = {
-      {"step", state.step},     {"total_steps", state.total_steps},   {"epoch", state.epoch},
-      {"offset", state.offset}, {"dataset_size", state.dataset_size}, {"seed", state.seed}};
-  {
-    std::ofstream out(dir.file("trainer_state.json"));
-    out << json.dump(2) << "\n";
+  if (comm != nullptr) {
+    temp_dir = comm->share_from_rank0(fmt::format("checkpoint/step-{}", state.step), temp_dir);
   }
-  dir.commit();
+  auto file = [&](const std::string& name) { return (fs::path(temp_dir) / name).string(); };
+
+  if (main) {
+    io::NamedTensors weights;
+    for (const auto& item : model.named_parameters()) {
+      weights.emplace_back(item.key(), item.value());
+    }
+    io::save_safetensors(file("model.safetensors"), weights, {{"format", "pt"}});
+    maybe_die_mid_checkpoint(state.step);
+  }
+  if (comm == nullptr) {
+    torch::save(optimizer, file("optimizer.pt"));
+    io::save_safetensors(file("rng.safetensors"),
+                         {{"cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
+  } else {
+    const int64_t rank = comm->rank();
+    if (ranks.sharded_optimizer) {
+      torch::save(optimizer, file(rank_file(rank, "optimizer.pt")));
+    } else if (main) {
+      torch::save(optimizer, file("optimizer.pt"));
+    }
+    io::save_safetensors(file(rank_file(rank, "rng.safetensors")),
+                         {{"cpu_generator", at::detail::getDefaultCPUGenerator().get_state()}});
+    const nlohmann::json position = {{"rank", rank},
+                                     {"world_size", comm->size()},
+                                     {"step", state.step},
+                                     {"epoch", state.epoch},
+                                     {"offset", state.offset}};
+    std::ofstream out(file(rank_file(rank, "data.json")));
+    out << position.dump(2) << "\n";
+  }
+  if (main) {
+    {
+      std::ofstream out(file("config.yaml"));
+      out << dump_config(config);
+    }
+    fs::copy_file(tokenizer_path, file("tokenizer.model"));
+  }
+  if (comm != nullptr) {
+    comm->barrier(
+        fmt::format("the checkpoint of step {} (waiting for every rank's files)", state.step));
+  }
+  if (main) {
+    const nlohmann::json json = {{"step", state.step},
+                                 {"total_steps", state.total_steps},
+                                 {"epoch", state.epoch},
+                                 {"offset", state.offset},
+                                 {"dataset_size", state.dataset_size},
+                                 {"seed", state.seed},
+                                 {"world_size", state.world_size},
+                                 {"zero_stage", state.zero_stage}};
+    {
+      std::ofstream out(file("trainer_state.json"));
+      out << json.dump(2) << "\n";
+    }
+    dir->commit();
+  }
+  if (comm != nullptr) {
+    comm->barrier(
+        fmt::format("the checkpoint of step {} (waiting for rank 0 to commit it)", state.step));
+  }
 }
 
 std::optional<std::string> latest_checkpoint(const std::string& output_dir) {
@@ -142,11 +205,9 @@ void load_model_weights(const std::string& safetensors_path, model::RewardModelI
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
-                             torch::optim::Optimizer& optimizer) {
+                             torch::optim::Optimizer& optimizer, const CheckpointRanks& ranks) {
   const fs::path root(dir);
-  nlohmann::json json =
-      nlohmann::json::parse(read_text((root / "trainer_state.json").string()), nullptr, false);
-  if (!json.is_object()) throw UserError(dir + "/trainer_state.json: not valid JSON");
+  const nlohmann::json json = read_json((root / "trainer_state.json").string());
   TrainerState state;
   state.step = json.value("step", int64_t{0});
   state.total_steps = json.value("total_steps", int64_t{0});
@@ -154,9 +215,47 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   state.offset = json.value("offset", int64_t{0});
   state.dataset_size = json.value("dataset_size", int64_t{0});
   state.seed = json.value("seed", int64_t{0});
+  state.world_size = json.value("world_size", int64_t{1});
+  state.zero_stage = json.value("zero_stage", int64_t{0});
+
+  dist::Communicator* comm = ranks.comm;
+  const int64_t world_size = comm == nullptr ? 1 : comm->size();
+  if (state.world_size != world_size) {
+    throw UserError(fmt::format(
+        "{}: the checkpoint was written by {} rank(s) but this run has {}; resume with the same "
+        "number of processes (omnirm launch --nproc-per-node x --nnodes)",
+        dir, state.world_size, world_size));
+  }
+  const int64_t zero_stage = ranks.sharded_optimizer ? 1 : 0;
+  if (world_size > 1 && state.zero_stage != zero_stage) {
+    throw UserError(fmt::format(
+        "{}: the checkpoint was written with dist.zero_stage={} but this run has {}; resume "
+        "with --set dist.zero_stage={}",
+        dir, state.zero_stage, zero_stage, state.zero_stage));
+  }
+
   load_model_weights((root / "model.safetensors").string(), model);
-  torch::load(optimizer, (root / "optimizer.pt").string());
-  io::SafetensorsFile rng = io::load_safetensors((root / "rng.safetensors").string());
+  std::string optimizer_file = (root / "optimizer.pt").string();
+  std::string rng_file = (root / "rng.safetensors").string();
+  if (comm != nullptr) {
+    const int64_t rank = comm->rank();
+    if (ranks.sharded_optimizer) optimizer_file = (root / rank_file(rank, "optimizer.pt")).string();
+    rng_file = (root / rank_file(rank, "rng.safetensors")).string();
+    const std::string data_file = (root / rank_file(rank, "data.json")).string();
+    const nlohmann::json position = read_json(data_file);
+    if (position.value("epoch", int64_t{-1}) != state.epoch ||
+        position.value("offset", int64_t{-1}) != state.offset) {
+      throw UserError(fmt::format(
+          "{}: this rank's data position differs from trainer_state.json; the checkpoint is "
+          "inconsistent, resume from an earlier one",
+          data_file));
+    }
+  }
+  if (!fs::exists(optimizer_file)) {
+    throw UserError("cannot read " + optimizer_file + ": the checkpoint is incomplete or missing");
+  }
+  torch::load(optimizer, optimizer_file);
+  io::SafetensorsFile rng = io::load_safetensors(rng_file);
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng.tensors.at(0).second);
   return state;

@@ -23,10 +23,12 @@ void MetricsLog::write(const nlohmann::json& record) {
   out_.flush();
 }
 
-ProgressLine::ProgressLine(int64_t total_steps, int64_t first_step, int64_t print_every)
+ProgressLine::ProgressLine(int64_t total_steps, int64_t first_step, int64_t print_every,
+                           std::string prefix)
     : total_steps_(total_steps),
       first_step_(first_step),
       print_every_(std::max<int64_t>(1, print_every)),
+      prefix_(std::move(prefix)),
       terminal_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()) {}
 
@@ -38,8 +40,8 @@ void ProgressLine::update(int64_t step, double loss, double accuracy, double tok
   const double per_step = elapsed / double(std::max<int64_t>(1, step - first_step_));
   const auto eta = static_cast<int64_t>(per_step * double(total_steps_ - step));
   const std::string text =
-      fmt::format("step {}/{}  loss {:.4f}  acc {:.3f}  {:.0f} tok/s  ETA {}m{:02d}s", step,
-                  total_steps_, loss, accuracy, tokens_per_second, eta / 60, eta % 60);
+      fmt::format("{}step {}/{}  loss {:.4f}  acc {:.3f}  {:.0f} tok/s  ETA {}m{:02d}s", prefix_,
+                  step, total_steps_, loss, accuracy, tokens_per_second, eta / 60, eta % 60);
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
     line_open_ = true;

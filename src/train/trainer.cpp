@@ -6,11 +6,18 @@
 #include <torch/optim/adamw.h>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "omnirm/core/error.h"
+#include "omnirm/dist/communicator.h"
+#include "omnirm/dist/grad_sync.h"
+#include "omnirm/dist/rank_log.h"
+#include "omnirm/dist/world.h"
+#include "omnirm/dist/zero.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/checkpoint.h"
@@ -23,11 +30,46 @@ namespace omnirm::train {
 
 namespace {
 
-// Fault injection for the crash-safety tests: OMNIRM_FAULT_KILL_AT_STEP=<step> sends SIGKILL
-// to this process right after that optimizer step (and its checkpoint, if one is due).
-void maybe_die_after_step(int64_t step) {
-  const char* value = std::getenv("OMNIRM_FAULT_KILL_AT_STEP");
-  if (value != nullptr && std::atoll(value) == step) std::raise(SIGKILL);
+// Whether the fault named by `variable` (its value: a step) fires after `step` on `rank`.
+// OMNIRM_FAULT_RANK=<r> limits every fault to rank r; unset, they fire on all ranks.
+bool fault_due(const char* variable, int64_t step, int64_t rank) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || std::atoll(value) != step) return false;
+  const char* only_rank = std::getenv("OMNIRM_FAULT_RANK");
+  return only_rank == nullptr || std::atoll(only_rank) == rank;
+}
+
+// Fault injection for the crash-safety tests, right after an optimizer step (and its
+// checkpoint, if one is due): OMNIRM_FAULT_KILL_AT_STEP=<step> sends SIGKILL to this process;
+// OMNIRM_FAULT_STALL_AT_STEP=<step> makes it stop responding (sleep) for ten minutes.
+void maybe_fail_after_step(int64_t step, int64_t rank) {
+  if (fault_due("OMNIRM_FAULT_KILL_AT_STEP", step, rank)) std::raise(SIGKILL);
+  if (fault_due("OMNIRM_FAULT_STALL_AT_STEP", step, rank)) {
+    std::this_thread::sleep_for(std::chrono::minutes(10));
+  }
+}
+
+// The step's statistics over all ranks: sums, and the loss averaged (each rank's loss is
+// the mean over an equal share of the pairs). grad_norm is already the same on every rank.
+StepStats all_reduce_stats(dist::Communicator& comm, StepStats stats) {
+  const std::vector<double> sums = comm.all_reduce_sum(
+      {stats.loss, double(stats.correct), double(stats.data_tokens), double(stats.backbone_tokens)},
+      "the all-reduce of the step metrics");
+  stats.loss = sums[0] / double(comm.size());
+  stats.correct = std::llround(sums[1]);
+  stats.data_tokens = std::llround(sums[2]);
+  stats.backbone_tokens = std::llround(sums[3]);
+  return stats;
+}
+
+// "optimizer state per rank: 1234, 1180 bytes (dist.zero_stage 1)".
+std::string optimizer_state_line(dist::Communicator& comm, const torch::optim::Optimizer& optimizer,
+                                 int64_t zero_stage) {
+  const std::vector<double> bytes = comm.all_gather(double(optimizer_state_bytes(optimizer)),
+                                                    "the gather of optimizer state sizes");
+  std::string list;
+  for (double b : bytes) list += (list.empty() ? "" : ", ") + std::to_string(std::llround(b));
+  return fmt::format("optimizer state per rank: {} bytes (dist.zero_stage {})", list, zero_stage);
 }
 
 nlohmann::json eval_record(int64_t step, const EvalMetrics& m) {
@@ -64,8 +106,13 @@ int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& token
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& model,
                                                         const TrainConfig& config) {
+  return make_optimizer(model.parameters(), config);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<at::Tensor>& params,
+                                                        const TrainConfig& config) {
   std::vector<at::Tensor> decay, no_decay;
-  for (auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  for (const auto& p : params) (p.dim() >= 2 ? decay : no_decay).push_back(p);
   auto options = [&](double weight_decay) {
     return std::make_unique<torch::optim::AdamWOptions>(
         torch::optim::AdamWOptions(config.lr)
@@ -74,10 +121,25 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& 
             .weight_decay(weight_decay));
   };
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, options(config.weight_decay));
-  groups.emplace_back(no_decay, options(0.0));
+  if (!decay.empty()) groups.emplace_back(decay, options(config.weight_decay));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
   return std::make_unique<torch::optim::AdamW>(std::move(groups),
                                                torch::optim::AdamWOptions(config.lr));
+}
+
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
+  int64_t bytes = 0;
+  auto add = [&](const at::Tensor& tensor) {
+    if (tensor.defined()) bytes += tensor.numel() * int64_t(tensor.element_size());
+  };
+  for (const auto& [key, state] : optimizer.state()) {
+    if (const auto* adamw = dynamic_cast<const torch::optim::AdamWParamState*>(state.get())) {
+      add(adamw->exp_avg());
+      add(adamw->exp_avg_sq());
+      add(adamw->max_exp_avg_sq());
+    }
+  }
+  return bytes;
 }
 
 TrainResult run_training(const Config& config, const TrainOptions& options) {
@@ -88,7 +150,16 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   if (config.data.tokenizer.empty()) {
     throw UserError("data.tokenizer: no tokenizer given; make one with `omnirm tokenizer train`");
   }
+  const dist::World world = dist::world_from_environment();
+  check_batch_split(tc, world.size);
   const at::Device device(at::kCPU);
+  std::unique_ptr<dist::Communicator> comm;
+  if (world.distributed()) comm = std::make_unique<dist::Communicator>(world, config.dist, device);
+  const dist::RankLog log = world.distributed()
+                                ? dist::RankLog(world.rank, world.size, config.dist.verbose)
+                                : dist::RankLog();
+  const bool main = world.is_main();
+
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
   const EncodedDataset train_set =
       load_encoded_dataset(config.data.train, tokenizer, config.data, /*keep_ties=*/false);
@@ -96,9 +167,10 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   if (!config.data.eval.empty()) {
     eval_set = load_encoded_dataset(config.data.eval, tokenizer, config.data, /*keep_ties=*/true);
   }
-  fmt::print(stderr, "train data: {}: {}\n", config.data.train, train_set.summary_line());
-  if (eval_set)
-    fmt::print(stderr, "eval data:  {}: {}\n", config.data.eval, eval_set->summary_line());
+  log.print(fmt::format("train data: {}: {}", config.data.train, train_set.summary_line()));
+  if (eval_set) {
+    log.print(fmt::format("eval data:  {}: {}", config.data.eval, eval_set->summary_line()));
+  }
 
   const int64_t steps_per_epoch = train_set.size() / tc.global_batch_pairs;
   if (steps_per_epoch == 0) {
@@ -112,9 +184,18 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   model::initialize_weights(*model);
   model->to(device);
   model->train();
-  auto optimizer = make_optimizer(*model, tc);
+  const bool zero = comm != nullptr && config.dist.zero_stage == 1;
+  std::unique_ptr<dist::ParameterShards> shards;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  if (zero) {
+    shards = std::make_unique<dist::ParameterShards>(*comm, model->parameters());
+    optimizer = make_optimizer(shards->owned(), tc);
+  } else {
+    optimizer = make_optimizer(*model, tc);
+  }
+  const CheckpointRanks ranks{comm.get(), zero};
 
-  TrainerState state{0, total_steps, 0, 0, train_set.size(), tc.seed};
+  TrainerState state{0, total_steps, 0, 0, train_set.size(), tc.seed, world.size, zero ? 1 : 0};
   std::optional<std::string> resume_from;
   if (options.resume == "auto") {
     resume_from = latest_checkpoint(tc.output_dir);
@@ -126,7 +207,7 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
                     "that run, or choose another train.output_dir");
   }
   if (resume_from) {
-    const TrainerState saved = load_checkpoint(*resume_from, *model, *optimizer);
+    const TrainerState saved = load_checkpoint(*resume_from, *model, *optimizer, ranks);
     if (saved.dataset_size != train_set.size() || saved.seed != tc.seed) {
       throw UserError(fmt::format(
           "{}: checkpoint was made with {} training pairs and seed {}, this run has {} and {}; "
@@ -135,13 +216,24 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     }
     state = saved;
     state.total_steps = total_steps;
-    fmt::print(stderr, "resumed from {} at step {}\n", *resume_from, state.step);
+    log.print(fmt::format("resumed from {} at step {}", *resume_from, state.step));
   }
-  fs::create_directories(tc.output_dir);
-  io::write_file_atomic((fs::path(tc.output_dir) / "config.yaml").string(), dump_config(config));
+  // After any resume, so that every rank starts from rank 0's weights.
+  std::unique_ptr<dist::GradSync> grad_sync;
+  if (comm) {
+    grad_sync = std::make_unique<dist::GradSync>(*comm, model->parameters(), config.dist.bucket_mb);
+    log.print(fmt::format("data parallel: {} ranks over {}, dist.zero_stage {}", world.size,
+                          comm->backend(), zero ? 1 : 0));
+  }
+  const DataParallelStep parallel{world.rank, world.size, grad_sync.get(), shards.get()};
 
-  MetricsLog metrics((fs::path(tc.output_dir) / "metrics.jsonl").string());
-  ProgressLine progress(total_steps, state.step, tc.log_every);
+  std::optional<MetricsLog> metrics;
+  if (main) {
+    fs::create_directories(tc.output_dir);
+    io::write_file_atomic((fs::path(tc.output_dir) / "config.yaml").string(), dump_config(config));
+    metrics.emplace((fs::path(tc.output_dir) / "metrics.jsonl").string());
+  }
+  ProgressLine progress(total_steps, state.step, tc.log_every, log.prefix());
   DataCursor cursor{
       state.epoch, state.offset,
       epoch_order(train_set.size(), uint64_t(tc.seed), state.epoch, config.data.shuffle)};
@@ -149,18 +241,21 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   auto evaluate = [&](int64_t step) {
     EvalMetrics m = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
                                                    config.model.prefix_sharing, device));
-    metrics.write(eval_record(step, m));
+    metrics->write(eval_record(step, m));
     return m;
   };
 
   TrainResult result;
+  result.main_process = main;
+  const int64_t first_step = state.step;
   while (state.step < total_steps) {
     const auto step_start = std::chrono::steady_clock::now();
     const double lr = learning_rate_at(state.step, total_steps, tc);
     const auto first = cursor.order.begin() + cursor.offset;
     const std::vector<int64_t> indices(first, first + tc.global_batch_pairs);
-    const StepStats stats =
-        optimizer_step(*model, *optimizer, train_set, indices, config, lr, device);
+    StepStats stats =
+        optimizer_step(*model, *optimizer, train_set, indices, config, lr, device, parallel);
+    if (comm) stats = all_reduce_stats(*comm, stats);
     ++state.step;
     cursor.offset += tc.global_batch_pairs;
     if (cursor.offset + tc.global_batch_pairs > train_set.size()) {
@@ -176,33 +271,39 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
     const double accuracy = double(stats.correct) / double(tc.global_batch_pairs);
     const double tokens_per_second = double(stats.data_tokens) / seconds;
-    progress.update(state.step, stats.loss, accuracy, tokens_per_second);
-    if (state.step % tc.log_every == 0 || state.step == total_steps) {
-      metrics.write({{"step", state.step},
-                     {"epoch", cursor.epoch},
-                     {"loss", stats.loss},
-                     {"accuracy", accuracy},
-                     {"lr", lr},
-                     {"grad_norm", stats.grad_norm},
-                     {"pairs_per_s", double(tc.global_batch_pairs) / seconds},
-                     {"tokens_per_s", tokens_per_second}});
+    if (comm && state.step == first_step + 1) {
+      const std::string line = optimizer_state_line(*comm, *optimizer, state.zero_stage);
+      progress.interrupt();
+      log.print(line);
+    }
+    if (log.enabled()) progress.update(state.step, stats.loss, accuracy, tokens_per_second);
+    if (main && (state.step % tc.log_every == 0 || state.step == total_steps)) {
+      metrics->write({{"step", state.step},
+                      {"epoch", cursor.epoch},
+                      {"loss", stats.loss},
+                      {"accuracy", accuracy},
+                      {"lr", lr},
+                      {"grad_norm", stats.grad_norm},
+                      {"pairs_per_s", double(tc.global_batch_pairs) / seconds},
+                      {"tokens_per_s", tokens_per_second}});
     }
     const bool last = state.step == total_steps;
-    if (eval_set && tc.eval_every > 0 && state.step % tc.eval_every == 0 && !last) {
+    if (main && eval_set && tc.eval_every > 0 && state.step % tc.eval_every == 0 && !last) {
       const EvalMetrics m = evaluate(state.step);
       progress.interrupt();
-      fmt::print(stderr, "eval @ step {}: loss {:.4f} accuracy {:.4f}\n", state.step, m.loss,
-                 m.accuracy);
+      log.print(fmt::format("eval @ step {}: loss {:.4f} accuracy {:.4f}", state.step, m.loss,
+                            m.accuracy));
     }
     if ((tc.save_every > 0 && state.step % tc.save_every == 0) || last) {
-      save_checkpoint(tc.output_dir, *model, *optimizer, state, config, config.data.tokenizer);
-      prune_checkpoints(tc.output_dir, tc.keep_last);
+      save_checkpoint(tc.output_dir, *model, *optimizer, state, config, config.data.tokenizer,
+                      ranks);
+      if (main) prune_checkpoints(tc.output_dir, tc.keep_last);
     }
-    maybe_die_after_step(state.step);
+    maybe_fail_after_step(state.step, world.rank);
   }
   progress.interrupt();
   result.steps = state.step;
-  if (eval_set) result.final_eval = evaluate(state.step);
+  if (main && eval_set) result.final_eval = evaluate(state.step);
   return result;
 }
 

@@ -164,6 +164,53 @@ TEST_F(Cli, EvalScoreAndExport) {
   EXPECT_NE(read_file(*dir_ + "/export/config.json").find("\"num_labels\": 1"), std::string::npos);
 }
 
+TEST_F(Cli, EvalReportsAgreeWithThePerPairScores) {
+  ASSERT_EQ(train("reported", "--set train.max_steps=4").exit_code, 0);
+  // Every third eval record becomes a tie.
+  const std::string eval_text = read_file(*dir_ + "/data/eval.jsonl");
+  std::string with_ties;
+  size_t line = 0, start = 0;
+  for (size_t end; (end = eval_text.find('\n', start)) != std::string::npos; start = end + 1, ++line) {
+    std::string record = eval_text.substr(start, end - start);
+    if (line % 3 == 0) {
+      record = std::regex_replace(record, std::regex("\"preference\":\"chosen\""), "\"preference\":\"tie\"");
+    }
+    with_ties += record + "\n";
+  }
+  write_file(*dir_ + "/eval-ties.jsonl", with_ties);
+  const std::string out_dir = *dir_ + "/report";
+  CommandResult eval = run_command(omnirm_binary() + " eval -m " + out("reported") + " -d " + *dir_ +
+                                   "/eval-ties.jsonl --paper-reference --out " + out_dir);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  for (const char* file : {"scores.jsonl", "report.json", "report.md", "accuracy.png"}) {
+    EXPECT_TRUE(fs::exists(out_dir + "/" + file)) << file;
+  }
+  // Recompute w/o-ties accuracy and the tie count from scores.jsonl.
+  const std::string scores = read_file(out_dir + "/scores.jsonl");
+  int non_ties = 0, right = 0, ties = 0;
+  std::smatch m;
+  const std::regex gold_and_margin(
+      "\"gold\":(-?[0-9]+),.*?\"margin\":([-0-9.e+]+)|\"margin\":([-0-9.e+]+).*?\"gold\":(-?[0-9]+)");
+  for (auto it = std::sregex_iterator(scores.begin(), scores.end(), gold_and_margin);
+       it != std::sregex_iterator(); ++it) {
+    const std::string gold = (*it)[1].matched ? (*it)[1].str() : (*it)[4].str();
+    const double margin = std::stod((*it)[2].matched ? (*it)[2].str() : (*it)[3].str());
+    if (gold == "0") {
+      ++ties;
+    } else {
+      ++non_ties;
+      right += margin > 0;
+    }
+  }
+  EXPECT_EQ(ties + non_ties, 32);
+  EXPECT_EQ(ties, 11);
+  const std::string report = read_file(out_dir + "/report.json");
+  ASSERT_TRUE(std::regex_search(report, m, std::regex("\"without_ties\": ([0-9.e-]+)")));
+  EXPECT_NEAR(std::stod(m[1]), double(right) / non_ties, 1e-12);
+  EXPECT_NE(read_file(out_dir + "/report.md").find("paper BT w/ Ties"), std::string::npos);
+  EXPECT_NE(eval.output.find("w/ ties"), std::string::npos) << eval.output;
+}
+
 TEST_F(Cli, EverySubcommandHasHelp) {
   for (const char* command : {"train", "eval", "score", "export", "data synth", "data validate",
                               "tokenizer train", "bench train"}) {

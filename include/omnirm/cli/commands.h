@@ -17,6 +17,16 @@ void add_export_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_bench_data_command(CLI::App& app);  // `bench data`, after add_bench_command
+void add_launch_command(CLI::App& app);
+// `bench dist`, under the `bench` command.
+void add_bench_dist_command(CLI::App& bench);
+
+// Thrown by a command that ends with a specific exit code (e.g. `launch` passing on a
+// worker's); cli::run returns `code` without printing anything more.
+struct CommandExit {
+  int code = 0;
+};
 
 // Options shared by the commands that read a config: --config FILE and --set key=value.
 struct ConfigOptions {

@@ -1,4 +1,4 @@
-// The experiment configuration: model, data, train and eval sections of a YAML file.
+// The experiment configuration: model, data, train, eval and dist sections of a YAML file.
 // Every key is validated on load: an unknown key fails naming its path and the nearest
 // valid key; a value of the wrong type names the expected type. Defaults below are the
 // values used when a key is absent.
@@ -36,6 +36,13 @@ struct DataConfig {
   std::string truncation = "truncate";  // truncate | drop
   std::string on_bad_record = "error";  // error | skip
   bool shuffle = true;
+  // Training sets with weights and caps, "PATH [weight=W] [max_pairs=N], ...", read after
+  // `train` (if set, with weight 1); see data/loader.h.
+  std::string mix = "";
+  int64_t num_workers = 2;         // loader threads; 0: the training thread reads
+  int64_t prefetch = 4;            // batches prepared ahead
+  int64_t micro_batch_tokens = 0;  // > 0: micro-batches by packed tokens, not pair count
+  bool token_cache = true;         // memoised tokenization (same ids, faster)
 };
 
 struct TrainConfig {
@@ -66,11 +73,22 @@ struct EvalConfig {
   int64_t batch_pairs = 64;
 };
 
+// Data-parallel training (used only when several processes train together; see
+// dist/world.h for how a process learns its rank).
+struct DistConfig {
+  std::string backend = "auto";  // auto (NCCL for CUDA, Gloo for CPU) | gloo | nccl
+  int64_t zero_stage = 0;        // 0: every rank keeps all optimizer state; 1: sharded
+  double timeout = 1800.0;       // seconds a collective may wait before it fails
+  double bucket_mb = 25.0;       // gradient all-reduce bucket size, in MiB
+  bool verbose = false;          // every rank logs, each line prefixed "[rank r]"
+};
+
 struct Config {
   ModelConfig model;
   DataConfig data;
   TrainConfig train;
   EvalConfig eval;
+  DistConfig dist;
 };
 
 // Loads a YAML file (an empty path gives the defaults) and applies overrides of the form

@@ -3,10 +3,16 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "omnirm/data/example.h"
+
+namespace simdjson::dom {
+class parser;
+}
 
 namespace omnirm::data {
 
@@ -33,6 +39,20 @@ ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy);
 
 // Parses one JSON line; throws UserError(origin + ": what") on a bad record.
 Example parse_pair_record(std::string_view json_line, const std::string& origin);
+
+// parse_pair_record for many records: reuses its parser's buffers. One per thread.
+class PairRecordParser {
+ public:
+  PairRecordParser();
+  ~PairRecordParser();
+  PairRecordParser(const PairRecordParser&) = delete;
+  PairRecordParser& operator=(const PairRecordParser&) = delete;
+
+  Example parse(std::string_view json_line, const std::string& origin);
+
+ private:
+  std::unique_ptr<simdjson::dom::parser> parser_;
+};
 
 // Serialises an example back to one canonical JSON line (no trailing newline).
 std::string to_json_line(const Example& example);

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "omnirm/data/example.h"
+#include "omnirm/data/token_cache.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/text/truncation.h"
 
@@ -22,8 +23,17 @@ class PairEncoder {
 
   // The pair's tokens, or nullopt when the policy drops it. Updates `counts`.
   std::optional<text::PairTokens> encode(const Example& example, EncodeCounts& counts) const;
+  // The same, tokenizing through `cache` (same ids; `cache` wraps the same tokenizer).
+  std::optional<text::PairTokens> encode(const Example& example, EncodeCounts& counts,
+                                         TokenCache& cache) const;
+
+  int64_t max_length() const { return max_length_; }
+  // Tokens of the template's closing "<|im_end|>\n", kept when a response is cut.
+  int64_t closing_tokens() const { return closing_tokens_; }
 
  private:
+  std::optional<text::PairTokens> fit(text::PairTokens pair, EncodeCounts& counts) const;
+
   const text::Tokenizer& tokenizer_;
   int64_t max_length_;
   text::TruncationPolicy policy_;

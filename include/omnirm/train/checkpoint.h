@@ -2,10 +2,19 @@
 //   model.safetensors    weights under HF Qwen2 names (model.*, score.*)
 //   optimizer.pt         AdamW state
 //   rng.safetensors      the CPU generator state
-//   trainer_state.json   step, data position, seed, dataset size
+//   trainer_state.json   step, data position, seed, dataset size, world size, ZeRO stage
 //   config.yaml          the full resolved config
 //   tokenizer.model      the tokenizer, so the directory is self-contained
 // Written atomically (temporary directory, fsync, rename); keep-last-N pruning.
+//
+// Written by several ranks (output_dir on a filesystem they share), rank 0 writes the model,
+// config, tokenizer and trainer state once, and every rank r writes its own
+//   rank-RRRRR-data.json          its data position
+//   rank-RRRRR-rng.safetensors    its CPU generator state
+//   rank-RRRRR-optimizer.pt       its optimizer shard (ZeRO-1; else rank 0 writes optimizer.pt)
+// into rank 0's temporary directory; rank 0 renames it into place only after every rank has
+// written (a barrier), and all ranks continue only after the rename. Resuming needs the same
+// world size and ZeRO stage.
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -18,6 +27,10 @@
 #include "omnirm/model/reward_model.h"
 #include "omnirm/text/tokenizer.h"
 
+namespace omnirm::dist {
+class Communicator;
+}
+
 namespace omnirm::train {
 
 struct TrainerState {
@@ -27,14 +40,24 @@ struct TrainerState {
   int64_t offset = 0;  // ...starting at this index of its order
   int64_t dataset_size = 0;
   int64_t seed = 0;
+  int64_t world_size = 1;  // ranks that trained together
+  int64_t zero_stage = 0;  // 1: the optimizer state is sharded over the ranks
+};
+
+// The ranks that write or read a checkpoint together; the default is a single process.
+struct CheckpointRanks {
+  dist::Communicator* comm = nullptr;
+  bool sharded_optimizer = false;  // ZeRO-1: each rank holds its own optimizer shard
 };
 
 std::string checkpoints_dir(const std::string& output_dir);
 std::string checkpoint_path(const std::string& output_dir, int64_t step);
 
+// Called by every rank of `ranks` with the same state.
 void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
                      torch::optim::Optimizer& optimizer, const TrainerState& state,
-                     const Config& config, const std::string& tokenizer_path);
+                     const Config& config, const std::string& tokenizer_path,
+                     const CheckpointRanks& ranks = {});
 
 // The newest complete checkpoint under output_dir, if any (temporary dirs are ignored).
 std::optional<std::string> latest_checkpoint(const std::string& output_dir);
@@ -43,8 +66,9 @@ std::optional<std::string> latest_checkpoint(const std::string& output_dir);
 void prune_checkpoints(const std::string& output_dir, int64_t keep_last);
 
 // Restores model, optimizer and RNG state from a checkpoint directory; returns its state.
+// Throws UserError when it was written by a different number of ranks or ZeRO stage.
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
-                             torch::optim::Optimizer& optimizer);
+                             torch::optim::Optimizer& optimizer, const CheckpointRanks& ranks = {});
 
 // Copies weights from a safetensors file into the model. Missing or unexpected tensors and
 // shape mismatches are reported by name in one UserError.

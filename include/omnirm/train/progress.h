@@ -21,7 +21,9 @@ class MetricsLog {
 
 class ProgressLine {
  public:
-  ProgressLine(int64_t total_steps, int64_t first_step, int64_t print_every);
+  // `prefix` starts every line (e.g. "[rank 1] ").
+  ProgressLine(int64_t total_steps, int64_t first_step, int64_t print_every,
+               std::string prefix = "");
   // Shows "step s/T  loss  acc  tokens/s  ETA"; on a terminal the line is redrawn in place.
   void update(int64_t step, double loss, double accuracy, double tokens_per_second);
   // Ends the live line before other output is printed.
@@ -29,6 +31,7 @@ class ProgressLine {
 
  private:
   int64_t total_steps_, first_step_, print_every_;
+  std::string prefix_;
   bool terminal_;
   bool line_open_ = false;
   std::chrono::steady_clock::time_point start_;

@@ -1,5 +1,11 @@
 // One optimizer step on one global batch: micro-batches with gradient accumulation, the BT
 // loss, clipping and the AdamW update. Shared by the trainer and the benchmarks.
+//
+// Data parallel: the global batch's micro-batches are dealt round-robin (rank r takes
+// micro-batches r, r + world, ...), so the ranks together cover exactly the single-process
+// batch; each rank weights its micro-losses by micro / (global / world), and averaging over
+// ranks then gives the single-process gradient. Clipping runs after the gradients are
+// averaged, so every rank clips the same way.
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -11,7 +17,20 @@
 #include "omnirm/model/reward_model.h"
 #include "omnirm/train/dataset.h"
 
+namespace omnirm::dist {
+class GradSync;
+class ParameterShards;
+}  // namespace omnirm::dist
+
 namespace omnirm::train {
+
+// This process's part in a data-parallel step; the default is a single process.
+struct DataParallelStep {
+  int64_t rank = 0;
+  int64_t world_size = 1;
+  dist::GradSync* grad_sync = nullptr;      // averages gradients on the last micro-step
+  dist::ParameterShards* shards = nullptr;  // ZeRO-1: spreads the updated shards afterwards
+};
 
 struct StepStats {
   double loss = 0.0;            // mean BT loss over the global batch
@@ -23,8 +42,14 @@ struct StepStats {
 
 // `indices`: the global batch (train.global_batch_pairs dataset indices), split into
 // micro-batches of train.micro_batch_pairs. Sets every group's learning rate to `lr`.
+// The statistics are this rank's own (loss: the mean over its pairs); grad_norm is global.
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const EncodedDataset& dataset, const std::vector<int64_t>& indices,
-                         const Config& config, double lr, at::Device device);
+                         const Config& config, double lr, at::Device device,
+                         const DataParallelStep& parallel = {});
+
+// Throws UserError unless `global_batch_pairs` splits into whole micro-batches dealt evenly
+// over `world_size` ranks.
+void check_batch_split(const TrainConfig& config, int64_t world_size);
 
 }  // namespace omnirm::train

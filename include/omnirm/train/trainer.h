@@ -1,6 +1,11 @@
 // The training loop: AdamW with warmup + cosine, gradient accumulation to a global batch,
 // clipping, periodic evaluation, metrics as JSONL, atomic checkpoints and exact resume
 // (weights, optimizer, RNG and data position), bit-identical on CPU for the same config.
+//
+// Started with torchrun's variables (by `omnirm launch` or torchrun), it trains data-parallel:
+// each rank takes its share of every global batch, gradients are averaged through
+// dist::GradSync, optionally with ZeRO-1 optimizer sharding (dist.zero_stage), step metrics
+// are all-reduced, and only rank 0 writes metrics and prints (every rank with dist.verbose).
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -9,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "omnirm/core/config.h"
 #include "omnirm/model/reward_model.h"
@@ -26,6 +32,7 @@ struct TrainOptions {
 struct TrainResult {
   int64_t steps = 0;
   std::optional<EvalMetrics> final_eval;
+  bool main_process = true;  // rank 0 (or a single process): the one that reports
 };
 
 TrainResult run_training(const Config& config, const TrainOptions& options);
@@ -37,5 +44,11 @@ int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& token
 // Builds the AdamW optimizer: weight decay on matrices only (not on norms and biases).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& model,
                                                         const TrainConfig& config);
+// The same over a subset of the parameters (a ZeRO-1 shard); empty groups are left out.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<at::Tensor>& params,
+                                                        const TrainConfig& config);
+
+// Bytes of the optimizer's per-parameter state tensors (AdamW's moments).
+int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer);
 
 }  // namespace omnirm::train

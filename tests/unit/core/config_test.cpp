@@ -58,6 +58,11 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.data.truncation, actual.data.truncation);
   EXPECT_EQ(expected.data.on_bad_record, actual.data.on_bad_record);
   EXPECT_EQ(expected.data.shuffle, actual.data.shuffle);
+  EXPECT_EQ(expected.data.mix, actual.data.mix);
+  EXPECT_EQ(expected.data.num_workers, actual.data.num_workers);
+  EXPECT_EQ(expected.data.prefetch, actual.data.prefetch);
+  EXPECT_EQ(expected.data.micro_batch_tokens, actual.data.micro_batch_tokens);
+  EXPECT_EQ(expected.data.token_cache, actual.data.token_cache);
 
   EXPECT_EQ(expected.train.output_dir, actual.train.output_dir);
   EXPECT_EQ(expected.train.seed, actual.train.seed);
@@ -82,6 +87,12 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.threads, actual.train.threads);
 
   EXPECT_EQ(expected.eval.batch_pairs, actual.eval.batch_pairs);
+
+  EXPECT_EQ(expected.dist.backend, actual.dist.backend);
+  EXPECT_EQ(expected.dist.zero_stage, actual.dist.zero_stage);
+  EXPECT_EQ(expected.dist.timeout, actual.dist.timeout);
+  EXPECT_EQ(expected.dist.bucket_mb, actual.dist.bucket_mb);
+  EXPECT_EQ(expected.dist.verbose, actual.dist.verbose);
 }
 
 // A valid config in which every field differs from its default; the strings need quoting
@@ -111,6 +122,11 @@ Config every_key_changed() {
   c.data.truncation = "drop";
   c.data.on_bad_record = "skip";
   c.data.shuffle = false;
+  c.data.mix = "general.jsonl max_pairs=50000, instruct.jsonl weight=2";
+  c.data.num_workers = 0;
+  c.data.prefetch = 9;
+  c.data.micro_batch_tokens = 4096;
+  c.data.token_cache = false;
 
   c.train.output_dir = "runs/exp 1";
   c.train.seed = -7;
@@ -135,6 +151,12 @@ Config every_key_changed() {
   c.train.threads = 4;
 
   c.eval.batch_pairs = 8;
+
+  c.dist.backend = "gloo";
+  c.dist.zero_stage = 1;
+  c.dist.timeout = 2.5;
+  c.dist.bucket_mb = 1.0 / 3.0;
+  c.dist.verbose = true;
   return c;
 }
 
@@ -188,6 +210,11 @@ data:
   truncation: drop
   on_bad_record: skip
   shuffle: false
+  mix: general.jsonl max_pairs=50000, instruct.jsonl weight=2
+  num_workers: 0
+  prefetch: 9
+  micro_batch_tokens: 4096
+  token_cache: false
 train:
   output_dir: runs/exp 1
   seed: -7
@@ -212,6 +239,12 @@ train:
   threads: 4
 eval:
   batch_pairs: 8
+dist:
+  backend: gloo
+  zero_stage: 1
+  timeout: 2.5
+  bucket_mb: 0.3333333333333333
+  verbose: true
 )";
   const std::string path = testing::make_temp_dir("config") + "/full.yaml";
   testing::write_file(path, yaml);
@@ -383,11 +416,13 @@ TEST(Config, DumpWritesSectionsInOrder) {
   const std::size_t data = dumped.find("\ndata:\n");
   const std::size_t train = dumped.find("\ntrain:\n");
   const std::size_t eval = dumped.find("\neval:\n");
-  ASSERT_NE(eval, std::string::npos) << dumped;
+  const std::size_t dist = dumped.find("\ndist:\n");
+  ASSERT_NE(dist, std::string::npos) << dumped;
   EXPECT_EQ(model, 0u);
   EXPECT_LT(model, data);
   EXPECT_LT(data, train);
   EXPECT_LT(train, eval);
+  EXPECT_LT(eval, dist);
   EXPECT_NE(dumped.find("\n  rope_theta: 10000.0\n"), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("\n  attention_backend: \"reference\"\n"), std::string::npos) << dumped;
 }
@@ -452,6 +487,15 @@ TEST(Config, ValidateNamesTheKeys) {
        {"model.attention_backend", "reference, sdpa, cuda, auto"}},
       {"keep last", [](Config& c) { c.train.keep_last = 0; }, {"train.keep_last"}},
       {"max length", [](Config& c) { c.data.max_length = 7; }, {"data.max_length", "8"}},
+      {"loader workers", [](Config& c) { c.data.num_workers = -1; }, {"data.num_workers"}},
+      {"prefetch", [](Config& c) { c.data.prefetch = 0; }, {"data.prefetch", "positive"}},
+      {"token budget", [](Config& c) { c.data.micro_batch_tokens = -5; }, {"data.micro_batch_tokens"}},
+      {"dist backend",
+       [](Config& c) { c.dist.backend = "mpi"; },
+       {"dist.backend", "auto, gloo, nccl", "'mpi'"}},
+      {"zero stage", [](Config& c) { c.dist.zero_stage = 2; }, {"dist.zero_stage", "0 or 1"}},
+      {"dist timeout", [](Config& c) { c.dist.timeout = 0.0; }, {"dist.timeout"}},
+      {"bucket size", [](Config& c) { c.dist.bucket_mb = -1.0; }, {"dist.bucket_mb"}},
   };
   for (const ValidationCase& test_case : cases) {
     Config config;
