@@ -30,8 +30,9 @@ void add_eval_command(CLI::App& app) {
   command->add_flag("--no-prefix-sharing", o->no_prefix_sharing,
                     "Score with the naive two-sequence layout");
   command->add_option("--json", o->json_out, "Also write the metrics as JSON to this file");
-  command->add_option("--out", o->out_dir,
-                      "Write scores.jsonl (every pair), report.json, report.md and accuracy.png here");
+  command->add_option(
+      "--out", o->out_dir,
+      "Write scores.jsonl (every pair), report.json, report.md and accuracy.png here");
   command->add_flag("--paper-reference", o->paper_reference,
                     "Show the paper's Omni-RewardModel-BT per-task figures beside the results");
   command->callback([o] {
@@ -59,18 +60,9 @@ void add_eval_command(CLI::App& app) {
       fmt::print("wrote {}/scores.jsonl, report.json, report.md, accuracy.png\n", o->out_dir);
     }
     if (!o->json_out.empty()) {
-      nlohmann::json json = {{"model", loaded.dir},
-                             {"data", data},
-                             {"pairs", m.pairs},
-                             {"ties", m.ties},
-                             {"loss", m.loss},
-                             {"accuracy", m.accuracy},
-                             {"margin", m.margin},
-                             {"reward_chosen", m.chosen_mean},
-                             {"reward_rejected", m.rejected_mean},
-                             {"reward_std", m.reward_std}};
-      for (const auto& [task, acc] : m.by_task) json["accuracy_by_task"][task] = acc.value();
-      for (const auto& [tag, acc] : m.by_tag) json["accuracy_by_tag"][tag] = acc.value();
+      nlohmann::json json = train::metrics_json(m, "");
+      json["model"] = loaded.dir;
+      json["data"] = data;
       io::write_file_atomic(o->json_out, json.dump(2) + "\n");
     }
   });

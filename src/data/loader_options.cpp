@@ -124,14 +124,15 @@ int64_t LoaderBatch::pairs() const {
   return count;
 }
 
-PairBatch pack_micro_batch(const MicroBatch& micro_batch, bool prefix_sharing) {
+PairBatch pack_micro_batch(const MicroBatch& micro_batch, bool prefix_sharing,
+                           double margin_scale) {
   std::vector<const text::PairTokens*> tokens;
   std::vector<float> margins;
   tokens.reserve(micro_batch.pairs.size());
   margins.reserve(micro_batch.pairs.size());
   for (const EncodedPair& pair : micro_batch.pairs) {
     tokens.push_back(&pair.tokens);
-    margins.push_back(pair.margin);
+    margins.push_back(static_cast<float>(pair.margin * margin_scale));
   }
   return pack_pairs(tokens, margins, prefix_sharing);
 }

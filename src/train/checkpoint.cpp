@@ -47,6 +47,12 @@ nlohmann::json read_json(const std::string& path) {
 }
 
 // "rank-00003-<name>": a file one rank writes for itself.
+// The loader position as a JSON value (an empty object before any data was read).
+nlohmann::json position_json(const TrainerState& state) {
+  if (state.data_position.empty()) return nlohmann::json::object();
+  return nlohmann::json::parse(state.data_position);
+}
+
 std::string rank_file(int64_t rank, const std::string& name) {
   return fmt::format("rank-{:05d}-{}", rank, name);
 }
@@ -118,8 +124,7 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
     const nlohmann::json position = {{"rank", rank},
                                      {"world_size", comm->size()},
                                      {"step", state.step},
-                                     {"epoch", state.epoch},
-                                     {"offset", state.offset}};
+                                     {"data_position", position_json(state)}};
     std::ofstream out(file(rank_file(rank, "data.json")));
     out << position.dump(2) << "\n";
   }
@@ -138,8 +143,7 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
     const nlohmann::json json = {{"step", state.step},
                                  {"total_steps", state.total_steps},
                                  {"epoch", state.epoch},
-                                 {"offset", state.offset},
-                                 {"dataset_size", state.dataset_size},
+                                 {"data_position", position_json(state)},
                                  {"seed", state.seed},
                                  {"world_size", state.world_size},
                                  {"zero_stage", state.zero_stage}};
@@ -212,8 +216,9 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   state.step = json.value("step", int64_t{0});
   state.total_steps = json.value("total_steps", int64_t{0});
   state.epoch = json.value("epoch", int64_t{0});
-  state.offset = json.value("offset", int64_t{0});
-  state.dataset_size = json.value("dataset_size", int64_t{0});
+  if (json.contains("data_position") && json["data_position"].is_object()) {
+    state.data_position = json["data_position"].dump();
+  }
   state.seed = json.value("seed", int64_t{0});
   state.world_size = json.value("world_size", int64_t{1});
   state.zero_stage = json.value("zero_stage", int64_t{0});
@@ -243,8 +248,8 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
     rng_file = (root / rank_file(rank, "rng.safetensors")).string();
     const std::string data_file = (root / rank_file(rank, "data.json")).string();
     const nlohmann::json position = read_json(data_file);
-    if (position.value("epoch", int64_t{-1}) != state.epoch ||
-        position.value("offset", int64_t{-1}) != state.offset) {
+    if (!position.contains("data_position") ||
+        position["data_position"].dump() != state.data_position) {
       throw UserError(fmt::format(
           "{}: this rank's data position differs from trainer_state.json; the checkpoint is "
           "inconsistent, resume from an earlier one",

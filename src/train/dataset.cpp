@@ -25,8 +25,14 @@ EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokeniz
     if (tie && !keep_ties) continue;
     std::optional<text::PairTokens> tokens = encoder.encode(example, dataset.encode);
     if (!tokens) continue;
-    dataset.pairs.push_back(EncodedPair{std::move(*tokens), static_cast<float>(example.margin), tie,
-                                        example.id, example.task, example.tags});
+    EncodedPair pair;
+    pair.tokens = std::move(*tokens);
+    pair.margin = static_cast<float>(example.margin);
+    pair.tie = tie;
+    pair.id = example.id;
+    pair.task = example.task;
+    pair.tags = example.tags;
+    dataset.pairs.push_back(std::move(pair));
   }
   return dataset;
 }

@@ -77,6 +77,20 @@ EvalMetrics summarize_scores(const std::vector<PairScore>& scores) {
   return m;
 }
 
+nlohmann::json metrics_json(const EvalMetrics& m, const std::string& prefix) {
+  nlohmann::json json = {{prefix + "pairs", m.pairs},
+                         {prefix + "ties", m.ties},
+                         {prefix + "loss", m.loss},
+                         {prefix + "accuracy", m.accuracy},
+                         {prefix + "margin", m.margin},
+                         {prefix + "reward_chosen", m.chosen_mean},
+                         {prefix + "reward_rejected", m.rejected_mean},
+                         {prefix + "reward_std", m.reward_std}};
+  for (const auto& [task, acc] : m.by_task) json[prefix + "accuracy/task/" + task] = acc.value();
+  for (const auto& [tag, acc] : m.by_tag) json[prefix + "accuracy/tag/" + tag] = acc.value();
+  return json;
+}
+
 std::string format_metrics_table(const EvalMetrics& m) {
   std::string out;
   out += fmt::format("  pairs {:>6}   loss {:.4f}   accuracy {:.4f}   margin {:+.3f}\n", m.pairs,

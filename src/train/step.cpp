@@ -26,41 +26,47 @@ void check_batch_split(const TrainConfig& config, int64_t world_size) {
 }
 
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
-                         const EncodedDataset& dataset, const std::vector<int64_t>& indices,
+                         const std::vector<data::PairBatch>& micro_batches, int64_t global_pairs,
                          const Config& config, double lr, at::Device device,
                          const DataParallelStep& parallel) {
   const TrainConfig& tc = config.train;
+  TORCH_CHECK(global_pairs > 0, "optimizer_step: a global batch needs at least one pair");
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
   // The model's gradients, not only the optimizer's: under ZeRO-1 it holds a shard.
   model.zero_grad();
-  const int64_t micro = tc.micro_batch_pairs;
-  const int64_t world = parallel.world_size;
-  const auto local_pairs = static_cast<int64_t>(indices.size()) / world;
-  const int64_t micro_steps = local_pairs / micro;
-  const double micro_weight = double(micro) / double(local_pairs);
+  const auto world = double(parallel.world_size);
   StepStats stats;
-  for (int64_t k = 0; k < micro_steps; ++k) {
-    const int64_t first = (parallel.rank + k * world) * micro;
-    const std::vector<int64_t> micro_indices(indices.begin() + first,
-                                             indices.begin() + first + micro);
-    const bool sync = k == micro_steps - 1;
+  const auto micro_steps = static_cast<int64_t>(micro_batches.size());
+  for (int64_t k = 0; k < std::max<int64_t>(micro_steps, 1); ++k) {
+    const bool sync = k == std::max<int64_t>(micro_steps, 1) - 1;
     if (parallel.grad_sync != nullptr) parallel.grad_sync->before_forward(sync);
-    const data::PairBatch batch =
-        batch_of(dataset, micro_indices, config.model.prefix_sharing, tc.margin_scale);
-    const model::ModelInputs inputs = make_model_inputs(batch, device);
-    const model::RewardOutput rewards = model.forward(inputs);
-    const at::Tensor loss =
-        ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, tc.centering);
-    const at::Tensor weighted = loss * micro_weight;
+    at::Tensor weighted;
+    if (micro_steps == 0) {
+      // An empty share: a zero loss that reaches every parameter, so the all-reduce sees
+      // this rank's (zero) gradients.
+      weighted = at::zeros({}, at::kFloat).to(device);
+      for (const at::Tensor& p : model.parameters()) {
+        if (p.requires_grad()) weighted = weighted + p.sum() * 0.0;
+      }
+    } else {
+      const data::PairBatch& batch = micro_batches[static_cast<size_t>(k)];
+      const model::ModelInputs inputs = make_model_inputs(batch, device);
+      const model::RewardOutput rewards = model.forward(inputs);
+      const at::Tensor loss =
+          ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, tc.centering);
+      const double weight = double(batch.pairs()) * world / double(global_pairs);
+      weighted = loss * weight;
+      stats.loss += loss.item<double>() * weight;
+      stats.pairs += batch.pairs();
+      stats.correct += (rewards.chosen > rewards.rejected).sum().item<int64_t>();
+      stats.data_tokens += batch.data_tokens;
+      stats.backbone_tokens += batch.tokens_in_batch();
+    }
     if (parallel.grad_sync != nullptr) {
       parallel.grad_sync->backward(weighted, sync);
     } else {
       weighted.backward();
     }
-    stats.loss += loss.item<double>() * micro_weight;
-    stats.correct += (rewards.chosen > rewards.rejected).sum().item<int64_t>();
-    stats.data_tokens += batch.data_tokens;
-    stats.backbone_tokens += batch.tokens_in_batch();
   }
   const double max_norm =
       tc.max_grad_norm > 0.0 ? tc.max_grad_norm : std::numeric_limits<double>::infinity();
@@ -68,6 +74,23 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
   optimizer.step();
   if (parallel.shards != nullptr) parallel.shards->gather();
   return stats;
+}
+
+StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
+                         const EncodedDataset& dataset, const std::vector<int64_t>& indices,
+                         const Config& config, double lr, at::Device device,
+                         const DataParallelStep& parallel) {
+  const int64_t micro = config.train.micro_batch_pairs;
+  const int64_t world = parallel.world_size;
+  const auto global_pairs = static_cast<int64_t>(indices.size());
+  std::vector<data::PairBatch> mine;
+  for (int64_t first = parallel.rank * micro; first < global_pairs; first += world * micro) {
+    const int64_t last = std::min(global_pairs, first + micro);
+    const std::vector<int64_t> micro_indices(indices.begin() + first, indices.begin() + last);
+    mine.push_back(
+        batch_of(dataset, micro_indices, config.model.prefix_sharing, config.train.margin_scale));
+  }
+  return optimizer_step(model, optimizer, mine, global_pairs, config, lr, device, parallel);
 }
 
 }  // namespace omnirm::train

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/optim/adamw.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "omnirm/core/error.h"
+#include "omnirm/data/loader.h"
 #include "omnirm/dist/communicator.h"
 #include "omnirm/dist/grad_sync.h"
 #include "omnirm/dist/rank_log.h"
@@ -52,13 +54,15 @@ void maybe_fail_after_step(int64_t step, int64_t rank) {
 // The step's statistics over all ranks: sums, and the loss averaged (each rank's loss is
 // the mean over an equal share of the pairs). grad_norm is already the same on every rank.
 StepStats all_reduce_stats(dist::Communicator& comm, StepStats stats) {
-  const std::vector<double> sums = comm.all_reduce_sum(
-      {stats.loss, double(stats.correct), double(stats.data_tokens), double(stats.backbone_tokens)},
-      "the all-reduce of the step metrics");
+  const std::vector<double> sums =
+      comm.all_reduce_sum({stats.loss, double(stats.correct), double(stats.data_tokens),
+                           double(stats.backbone_tokens), double(stats.pairs)},
+                          "the all-reduce of the step metrics");
   stats.loss = sums[0] / double(comm.size());
   stats.correct = std::llround(sums[1]);
   stats.data_tokens = std::llround(sums[2]);
   stats.backbone_tokens = std::llround(sums[3]);
+  stats.pairs = std::llround(sums[4]);
   return stats;
 }
 
@@ -73,25 +77,34 @@ std::string optimizer_state_line(dist::Communicator& comm, const torch::optim::O
 }
 
 nlohmann::json eval_record(int64_t step, const EvalMetrics& m) {
-  nlohmann::json record = {{"step", step},
-                           {"eval/pairs", m.pairs},
-                           {"eval/loss", m.loss},
-                           {"eval/accuracy", m.accuracy},
-                           {"eval/margin", m.margin},
-                           {"eval/reward_chosen", m.chosen_mean},
-                           {"eval/reward_rejected", m.rejected_mean},
-                           {"eval/reward_std", m.reward_std}};
-  for (const auto& [task, acc] : m.by_task) record["eval/accuracy/task/" + task] = acc.value();
-  for (const auto& [tag, acc] : m.by_tag) record["eval/accuracy/tag/" + tag] = acc.value();
+  nlohmann::json record = {{"step", step}};
+  record.update(metrics_json(m, "eval/"));
   return record;
 }
 
-// Where the data stands: the epoch, its visiting order and the next unread index.
-struct DataCursor {
-  int64_t epoch = 0;
-  int64_t offset = 0;
-  std::vector<int64_t> order;
-};
+// "train data: a.jsonl: 4000 usable pairs, 4000 per epoch (2 bad records skipped)".
+std::string index_line(const data::DatasetIndexSummary& s) {
+  std::string line =
+      fmt::format("train data: {}: {} usable pairs, {} per epoch", s.path, s.usable, s.per_epoch);
+  std::vector<std::string> notes;
+  if (s.bad > 0) notes.push_back(fmt::format("{} bad records skipped", s.bad));
+  if (s.ties > 0) notes.push_back(fmt::format("{} ties left out", s.ties));
+  if (s.selected < s.usable) notes.push_back(fmt::format("capped to {}", s.selected));
+  if (!notes.empty()) line += " (" + fmt::format("{}", fmt::join(notes, ", ")) + ")";
+  return line;
+}
+
+// This rank's share of a loader batch, packed for the model.
+std::vector<data::PairBatch> pack_share(const data::LoaderBatch& batch, const Config& config) {
+  std::vector<data::PairBatch> packed;
+  packed.reserve(batch.micro_batches.size());
+  for (const data::MicroBatch& micro : batch.micro_batches) {
+    if (micro.pairs.empty()) continue;
+    packed.push_back(
+        data::pack_micro_batch(micro, config.model.prefix_sharing, config.train.margin_scale));
+  }
+  return packed;
+}
 
 }  // namespace
 
@@ -146,7 +159,9 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   namespace fs = std::filesystem;
   const TrainConfig& tc = config.train;
   if (tc.threads > 0) at::set_num_threads(static_cast<int>(tc.threads));
-  if (config.data.train.empty()) throw UserError("data.train: no training file given");
+  if (config.data.train.empty() && config.data.mix.empty()) {
+    throw UserError("data.train: no training file given (set data.train or data.mix)");
+  }
   if (config.data.tokenizer.empty()) {
     throw UserError("data.tokenizer: no tokenizer given; make one with `omnirm tokenizer train`");
   }
@@ -161,21 +176,19 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   const bool main = world.is_main();
 
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
-  const EncodedDataset train_set =
-      load_encoded_dataset(config.data.train, tokenizer, config.data, /*keep_ties=*/false);
+  data::Loader loader(tokenizer, data::loader_options_from_config(config, world.rank, world.size));
+  for (const data::DatasetIndexSummary& summary : loader.index_summary()) {
+    log.print(index_line(summary));
+  }
   std::optional<EncodedDataset> eval_set;
   if (!config.data.eval.empty()) {
     eval_set = load_encoded_dataset(config.data.eval, tokenizer, config.data, /*keep_ties=*/true);
-  }
-  log.print(fmt::format("train data: {}: {}", config.data.train, train_set.summary_line()));
-  if (eval_set) {
     log.print(fmt::format("eval data:  {}: {}", config.data.eval, eval_set->summary_line()));
   }
 
-  const int64_t steps_per_epoch = train_set.size() / tc.global_batch_pairs;
+  const int64_t steps_per_epoch = loader.steps_per_epoch();
   if (steps_per_epoch == 0) {
-    throw UserError(fmt::format("{}: {} usable pairs, fewer than train.global_batch_pairs = {}",
-                                config.data.train, train_set.size(), tc.global_batch_pairs));
+    throw UserError("the training data has no usable pairs; check data.train / data.mix");
   }
   const int64_t total_steps = tc.max_steps > 0 ? tc.max_steps : tc.epochs * steps_per_epoch;
 
@@ -195,7 +208,8 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   }
   const CheckpointRanks ranks{comm.get(), zero};
 
-  TrainerState state{0, total_steps, 0, 0, train_set.size(), tc.seed, world.size, zero ? 1 : 0};
+  TrainerState state{0,       total_steps, 0,           loader.position().to_json(),
+                     tc.seed, world.size,  zero ? 1 : 0};
   std::optional<std::string> resume_from;
   if (options.resume == "auto") {
     resume_from = latest_checkpoint(tc.output_dir);
@@ -208,12 +222,14 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   }
   if (resume_from) {
     const TrainerState saved = load_checkpoint(*resume_from, *model, *optimizer, ranks);
-    if (saved.dataset_size != train_set.size() || saved.seed != tc.seed) {
-      throw UserError(fmt::format(
-          "{}: checkpoint was made with {} training pairs and seed {}, this run has {} and {}; "
-          "resume with the same data and train.seed",
-          *resume_from, saved.dataset_size, saved.seed, train_set.size(), tc.seed));
+    if (saved.seed != tc.seed) {
+      throw UserError(
+          fmt::format("{}: checkpoint was made with train.seed {}, this run has {}; "
+                      "resume with the same train.seed",
+                      *resume_from, saved.seed, tc.seed));
     }
+    const std::string origin = (fs::path(*resume_from) / "trainer_state.json").string();
+    loader.seek(data::LoaderPosition::from_json(saved.data_position, origin));
     state = saved;
     state.total_steps = total_steps;
     log.print(fmt::format("resumed from {} at step {}", *resume_from, state.step));
@@ -234,9 +250,6 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     metrics.emplace((fs::path(tc.output_dir) / "metrics.jsonl").string());
   }
   ProgressLine progress(total_steps, state.step, tc.log_every, log.prefix());
-  DataCursor cursor{
-      state.epoch, state.offset,
-      epoch_order(train_set.size(), uint64_t(tc.seed), state.epoch, config.data.shuffle)};
 
   auto evaluate = [&](int64_t step) {
     EvalMetrics m = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
@@ -248,28 +261,28 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   TrainResult result;
   result.main_process = main;
   const int64_t first_step = state.step;
+  data::EncodeCounts encode_counts;
   while (state.step < total_steps) {
     const auto step_start = std::chrono::steady_clock::now();
+    std::optional<data::LoaderBatch> batch = loader.next();
+    if (!batch) break;  // train.epochs are done
+    encode_counts.truncated += batch->counts.truncated;
+    encode_counts.dropped += batch->counts.dropped;
+    const std::vector<data::PairBatch> share = pack_share(*batch, config);
+    state.epoch = batch->next.epoch;
+    state.data_position = batch->next.to_json();
     const double lr = learning_rate_at(state.step, total_steps, tc);
-    const auto first = cursor.order.begin() + cursor.offset;
-    const std::vector<int64_t> indices(first, first + tc.global_batch_pairs);
-    StepStats stats =
-        optimizer_step(*model, *optimizer, train_set, indices, config, lr, device, parallel);
+    // Losses are weighted by the plan's pair count, so pairs the length policy dropped (known
+    // only to their own rank) count as zero rather than shift every rank's weights.
+    StepStats stats = optimizer_step(*model, *optimizer, share, batch->global_pairs, config, lr,
+                                     device, parallel);
     if (comm) stats = all_reduce_stats(*comm, stats);
     ++state.step;
-    cursor.offset += tc.global_batch_pairs;
-    if (cursor.offset + tc.global_batch_pairs > train_set.size()) {
-      ++cursor.epoch;
-      cursor.offset = 0;
-      cursor.order =
-          epoch_order(train_set.size(), uint64_t(tc.seed), cursor.epoch, config.data.shuffle);
-    }
-    state.epoch = cursor.epoch;
-    state.offset = cursor.offset;
+    const int64_t global_pairs = std::max<int64_t>(stats.pairs, 1);
 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-    const double accuracy = double(stats.correct) / double(tc.global_batch_pairs);
+    const double accuracy = double(stats.correct) / double(global_pairs);
     const double tokens_per_second = double(stats.data_tokens) / seconds;
     if (comm && state.step == first_step + 1) {
       const std::string line = optimizer_state_line(*comm, *optimizer, state.zero_stage);
@@ -279,12 +292,12 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     if (log.enabled()) progress.update(state.step, stats.loss, accuracy, tokens_per_second);
     if (main && (state.step % tc.log_every == 0 || state.step == total_steps)) {
       metrics->write({{"step", state.step},
-                      {"epoch", cursor.epoch},
+                      {"epoch", batch->epoch},
                       {"loss", stats.loss},
                       {"accuracy", accuracy},
                       {"lr", lr},
                       {"grad_norm", stats.grad_norm},
-                      {"pairs_per_s", double(tc.global_batch_pairs) / seconds},
+                      {"pairs_per_s", double(global_pairs) / seconds},
                       {"tokens_per_s", tokens_per_second}});
     }
     const bool last = state.step == total_steps;
@@ -302,6 +315,13 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     maybe_fail_after_step(state.step, world.rank);
   }
   progress.interrupt();
+  if (encode_counts.truncated > 0 || encode_counts.dropped > 0) {
+    log.print(
+        fmt::format("train data: {} pairs truncated, {} dropped as too long (data.max_length "
+                    "{}, data.truncation {})",
+                    encode_counts.truncated, encode_counts.dropped, config.data.max_length,
+                    config.data.truncation));
+  }
   result.steps = state.step;
   if (main && eval_set) result.final_eval = evaluate(state.step);
   return result;

@@ -13,33 +13,19 @@ namespace {
 namespace fs = std::filesystem;
 using omnirm::testing::CommandResult;
 using omnirm::testing::make_temp_dir;
+using omnirm::testing::make_tiny_run_dir;
 using omnirm::testing::omnirm_binary;
 using omnirm::testing::read_file;
 using omnirm::testing::run_command;
+using omnirm::testing::TinyRun;
 using omnirm::testing::write_file;
 
 class Cli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(make_temp_dir("cli"));
-    const std::string data = *dir_ + "/data";
-    CommandResult synth = run_command(omnirm_binary() + " data synth --out " + data +
-                                      " --train-pairs 96 --eval-pairs 32 --seed 3");
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + data +
-                                    "/corpus.txt --out " + data + "/tok --vocab-size 400");
-    ASSERT_EQ(tok.exit_code, 0) << tok.output;
-    write_file(*dir_ + "/tiny.yaml",
-               "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
-               "  intermediate_size: 64\n"
-               "data:\n  train: " +
-                   data + "/train.jsonl\n  eval: " + data +
-                   "/eval.jsonl\n"
-                   "  tokenizer: " +
-                   data +
-                   "/tok.model\n  max_length: 256\n"
-                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 4\n  max_steps: 8\n"
-                   "  save_every: 4\n  keep_last: 5\n  lr: 0.003\n  threads: 1\n  log_every: 1\n");
+    const std::string failure = make_tiny_run_dir(*dir_, TinyRun{});
+    ASSERT_EQ(failure, "");
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -75,6 +61,32 @@ TEST_F(Cli, KillAndResumeIsBitIdentical) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
   EXPECT_EQ(final_weights("straight"), final_weights("killed"));
+}
+
+// A mix of two datasets (one seen twice per epoch) streamed by the loader's worker
+// threads; 96 + 2 x 32 = 160 plan entries make 20 steps an epoch, so 24 steps cross into the
+// second epoch, and the kill at step 22 lands just after it.
+TEST_F(Cli, KillAndResumeAcrossAnEpochOfAMixIsBitIdentical) {
+  const std::string mix = " --set train.max_steps=24 --set train.save_every=10 --set data.mix='" +
+                          *dir_ + "/data/eval.jsonl weight=2'";
+  CommandResult straight = train("mix-straight", mix);
+  ASSERT_EQ(straight.exit_code, 0) << straight.output;
+  EXPECT_NE(straight.output.find("eval.jsonl: 32 usable pairs, 64 per epoch"), std::string::npos)
+      << straight.output;
+  CommandResult killed = train("mix-killed", mix, "OMNIRM_FAULT_KILL_AT_STEP=22");
+  ASSERT_TRUE(was_killed(killed)) << killed.exit_code << killed.output;
+  const std::string state =
+      read_file(out("mix-killed") + "/checkpoints/step-00000020/trainer_state.json");
+  EXPECT_NE(state.find("\"data_position\""), std::string::npos) << state;
+  EXPECT_NE(state.find("\"epoch\": 1"), std::string::npos) << state;
+  CommandResult resumed = train("mix-killed", mix + " --resume auto");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed from"), std::string::npos) << resumed.output;
+  const std::string last = "/checkpoints/step-00000024/model.safetensors";
+  EXPECT_EQ(read_file(out("mix-straight") + last), read_file(out("mix-killed") + last));
+  // Another mix cannot continue from this position.
+  CommandResult other = train("mix-killed", " --set train.max_steps=30 --resume auto");
+  EXPECT_EQ(other.exit_code, 2) << other.output;
 }
 
 TEST_F(Cli, KillDuringCheckpointWriteKeepsThePreviousOne) {
@@ -170,17 +182,19 @@ TEST_F(Cli, EvalReportsAgreeWithThePerPairScores) {
   const std::string eval_text = read_file(*dir_ + "/data/eval.jsonl");
   std::string with_ties;
   size_t line = 0, start = 0;
-  for (size_t end; (end = eval_text.find('\n', start)) != std::string::npos; start = end + 1, ++line) {
+  for (size_t end; (end = eval_text.find('\n', start)) != std::string::npos;
+       start = end + 1, ++line) {
     std::string record = eval_text.substr(start, end - start);
     if (line % 3 == 0) {
-      record = std::regex_replace(record, std::regex("\"preference\":\"chosen\""), "\"preference\":\"tie\"");
+      record = std::regex_replace(record, std::regex("\"preference\":\"chosen\""),
+                                  "\"preference\":\"tie\"");
     }
     with_ties += record + "\n";
   }
   write_file(*dir_ + "/eval-ties.jsonl", with_ties);
   const std::string out_dir = *dir_ + "/report";
-  CommandResult eval = run_command(omnirm_binary() + " eval -m " + out("reported") + " -d " + *dir_ +
-                                   "/eval-ties.jsonl --paper-reference --out " + out_dir);
+  CommandResult eval = run_command(omnirm_binary() + " eval -m " + out("reported") + " -d " +
+                                   *dir_ + "/eval-ties.jsonl --paper-reference --out " + out_dir);
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
   for (const char* file : {"scores.jsonl", "report.json", "report.md", "accuracy.png"}) {
     EXPECT_TRUE(fs::exists(out_dir + "/" + file)) << file;
@@ -190,7 +204,8 @@ TEST_F(Cli, EvalReportsAgreeWithThePerPairScores) {
   int non_ties = 0, right = 0, ties = 0;
   std::smatch m;
   const std::regex gold_and_margin(
-      "\"gold\":(-?[0-9]+),.*?\"margin\":([-0-9.e+]+)|\"margin\":([-0-9.e+]+).*?\"gold\":(-?[0-9]+)");
+      "\"gold\":(-?[0-9]+),.*?\"margin\":([-0-9.e+]+)|\"margin\":([-0-9.e+]+).*?\"gold\":(-?[0-9]+"
+      ")");
   for (auto it = std::sregex_iterator(scores.begin(), scores.end(), gold_and_margin);
        it != std::sregex_iterator(); ++it) {
     const std::string gold = (*it)[1].matched ? (*it)[1].str() : (*it)[4].str();

@@ -24,9 +24,11 @@ namespace {
 namespace fs = std::filesystem;
 using omnirm::testing::CommandResult;
 using omnirm::testing::make_temp_dir;
+using omnirm::testing::make_tiny_run_dir;
 using omnirm::testing::omnirm_binary;
 using omnirm::testing::read_file;
 using omnirm::testing::run_command;
+using omnirm::testing::TinyRun;
 using omnirm::testing::write_file;
 using Clock = std::chrono::steady_clock;
 
@@ -39,27 +41,16 @@ class Dist : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(make_temp_dir("dist"));
-    const std::string data = *dir_ + "/data";
-    CommandResult synth = run_command(omnirm_binary() + " data synth --out " + data +
-                                      " --train-pairs 96 --eval-pairs 16 --seed 5");
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + data +
-                                    "/corpus.txt --out " + data + "/tok --vocab-size 400");
-    ASSERT_EQ(tok.exit_code, 0) << tok.output;
     // Biases are off: the reward head's bias and the key biases get exactly zero gradient in
     // exact arithmetic, so AdamW turns their rounding noise into full-size steps that no
     // tolerance can compare. Two micro-batches per rank exercise local accumulation.
-    write_file(*dir_ + "/tiny.yaml",
-               "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
-               "  intermediate_size: 64\n  qkv_bias: false\n  head_bias: false\n"
-               "data:\n  train: " +
-                   data + "/train.jsonl\n  eval: " + data +
-                   "/eval.jsonl\n"
-                   "  tokenizer: " +
-                   data +
-                   "/tok.model\n  max_length: 256\n"
-                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 2\n  max_steps: 8\n"
-                   "  save_every: 4\n  keep_last: 5\n  lr: 0.003\n  threads: 1\n  log_every: 1\n");
+    TinyRun run;
+    run.eval_pairs = 16;
+    run.seed = 5;
+    run.micro_batch_pairs = 2;
+    run.extra_model_yaml = "  qkv_bias: false\n  head_bias: false\n";
+    const std::string failure = make_tiny_run_dir(*dir_, run);
+    ASSERT_EQ(failure, "");
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);

@@ -70,4 +70,27 @@ CommandResult run_command(const std::string& command_line) {
 std::string omnirm_binary() { return OMNIRM_BINARY; }
 std::string source_dir() { return OMNIRM_SOURCE_DIR; }
 
+std::string make_tiny_run_dir(const std::string& dir, const TinyRun& run) {
+  const std::string data = dir + "/data";
+  const CommandResult synth =
+      run_command(omnirm_binary() + " data synth --out " + data + " --train-pairs " +
+                  std::to_string(run.train_pairs) + " --eval-pairs " +
+                  std::to_string(run.eval_pairs) + " --seed " + std::to_string(run.seed));
+  if (synth.exit_code != 0) return synth.output;
+  const CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + data +
+                                        "/corpus.txt --out " + data + "/tok --vocab-size 400");
+  if (tok.exit_code != 0) return tok.output;
+  write_file(dir + "/tiny.yaml",
+             "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
+             "  intermediate_size: 64\n" +
+                 run.extra_model_yaml + "data:\n  train: " + data +
+                 "/train.jsonl\n  eval: " + data + "/eval.jsonl\n  tokenizer: " + data +
+                 "/tok.model\n  max_length: 256\ntrain:\n  global_batch_pairs: 8\n"
+                 "  micro_batch_pairs: " +
+                 std::to_string(run.micro_batch_pairs) +
+                 "\n  max_steps: 8\n  save_every: 4\n  keep_last: 5\n  lr: 0.003\n"
+                 "  threads: 1\n  log_every: 1\n");
+  return "";
+}
+
 }  // namespace omnirm::testing

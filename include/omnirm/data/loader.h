@@ -83,8 +83,9 @@ struct MicroBatch {
   int64_t packed_tokens = 0;  // sum over its pairs
 };
 
-// pack_pairs over a micro-batch's pairs and margins.
-PairBatch pack_micro_batch(const MicroBatch& micro_batch, bool prefix_sharing);
+// pack_pairs over a micro-batch's pairs and margins (each margin times margin_scale).
+PairBatch pack_micro_batch(const MicroBatch& micro_batch, bool prefix_sharing,
+                           double margin_scale = 1.0);
 
 struct DatasetPosition {
   std::string path;

@@ -2,14 +2,14 @@
 //   model.safetensors    weights under HF Qwen2 names (model.*, score.*)
 //   optimizer.pt         AdamW state
 //   rng.safetensors      the CPU generator state
-//   trainer_state.json   step, data position, seed, dataset size, world size, ZeRO stage
+//   trainer_state.json   step, the loader's position, seed, world size, ZeRO stage
 //   config.yaml          the full resolved config
 //   tokenizer.model      the tokenizer, so the directory is self-contained
 // Written atomically (temporary directory, fsync, rename); keep-last-N pruning.
 //
 // Written by several ranks (output_dir on a filesystem they share), rank 0 writes the model,
 // config, tokenizer and trainer state once, and every rank r writes its own
-//   rank-RRRRR-data.json          its data position
+//   rank-RRRRR-data.json          its loader position (the same on every rank: checked)
 //   rank-RRRRR-rng.safetensors    its CPU generator state
 //   rank-RRRRR-optimizer.pt       its optimizer shard (ZeRO-1; else rank 0 writes optimizer.pt)
 // into rank 0's temporary directory; rank 0 renames it into place only after every rank has
@@ -36,9 +36,8 @@ namespace omnirm::train {
 struct TrainerState {
   int64_t step = 0;  // optimizer steps completed
   int64_t total_steps = 0;
-  int64_t epoch = 0;   // data position: next batch comes from this epoch...
-  int64_t offset = 0;  // ...starting at this index of its order
-  int64_t dataset_size = 0;
+  int64_t epoch = 0;          // the epoch the next batch comes from (for reports)
+  std::string data_position;  // data::LoaderPosition::to_json() of the next batch
   int64_t seed = 0;
   int64_t world_size = 1;  // ranks that trained together
   int64_t zero_stage = 0;  // 1: the optimizer state is sharded over the ranks

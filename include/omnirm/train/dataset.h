@@ -1,5 +1,6 @@
-// A tokenized pair dataset held in memory: records read from JSONL, passed through the chat
-// template and the truncation policy. Ties are kept for evaluation and skipped in training.
+// A tokenized pair dataset held in memory (evaluation sets, benchmarks): records read from
+// JSONL, passed through the chat template and the truncation policy. Ties are kept for
+// evaluation and skipped in training. Training data streams through data::Loader instead.
 #pragma once
 
 #include <cstdint>
@@ -8,20 +9,14 @@
 
 #include "omnirm/core/config.h"
 #include "omnirm/data/jsonl_reader.h"
+#include "omnirm/data/loader.h"
 #include "omnirm/data/pair_encoder.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/text/truncation.h"
 
 namespace omnirm::train {
 
-struct EncodedPair {
-  text::PairTokens tokens;
-  float margin = 0.0f;
-  bool tie = false;
-  std::string id;
-  std::string task;
-  std::vector<std::string> tags;
-};
+using data::EncodedPair;
 
 struct EncodedDataset {
   std::string path;

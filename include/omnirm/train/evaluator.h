@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "omnirm/model/reward_model.h"
 #include "omnirm/train/dataset.h"
 
@@ -46,6 +48,11 @@ std::vector<PairScore> score_dataset(model::RewardModelImpl& model, const Encode
                                      int64_t batch_pairs, bool prefix_sharing, at::Device device);
 
 EvalMetrics summarize_scores(const std::vector<PairScore>& scores);
+
+// The metrics as flat JSON, every key prefixed with `prefix` (e.g. "eval/"): pairs, ties,
+// loss, accuracy, margin, reward_chosen, reward_rejected, reward_std, accuracy/task/<task>,
+// accuracy/tag/<tag>.
+nlohmann::json metrics_json(const EvalMetrics& metrics, const std::string& prefix);
 
 // A small console table: overall metrics, then accuracy per task and per tag.
 std::string format_metrics_table(const EvalMetrics& metrics);

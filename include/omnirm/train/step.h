@@ -1,11 +1,11 @@
 // One optimizer step on one global batch: micro-batches with gradient accumulation, the BT
 // loss, clipping and the AdamW update. Shared by the trainer and the benchmarks.
 //
-// Data parallel: the global batch's micro-batches are dealt round-robin (rank r takes
-// micro-batches r, r + world, ...), so the ranks together cover exactly the single-process
-// batch; each rank weights its micro-losses by micro / (global / world), and averaging over
-// ranks then gives the single-process gradient. Clipping runs after the gradients are
-// averaged, so every rank clips the same way.
+// Data parallel: each rank brings its own share of the global batch as packed micro-batches
+// and weights each micro-loss by (its pairs · world / global pairs), so averaging over the
+// ranks gives the single-process gradient of the mean loss, whatever the shares' sizes. A
+// rank whose share is empty still takes part with a zero gradient. Clipping runs after the
+// gradients are averaged, so every rank clips the same way.
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "omnirm/core/config.h"
+#include "omnirm/data/pair_batch.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/train/dataset.h"
 
@@ -34,15 +35,23 @@ struct DataParallelStep {
 
 struct StepStats {
   double loss = 0.0;            // mean BT loss over the global batch
+  int64_t pairs = 0;            // pairs trained on
   int64_t correct = 0;          // pairs with r_c > r_r
   int64_t data_tokens = 0;      // P + C + R summed over pairs
   int64_t backbone_tokens = 0;  // tokens the backbone processed (layout dependent)
   double grad_norm = 0.0;       // before clipping
 };
 
-// `indices`: the global batch (train.global_batch_pairs dataset indices), split into
-// micro-batches of train.micro_batch_pairs. Sets every group's learning rate to `lr`.
-// The statistics are this rank's own (loss: the mean over its pairs); grad_norm is global.
+// `micro_batches`: this rank's share of a global batch of `global_pairs` pairs, packed.
+// Sets every group's learning rate to `lr`. The statistics are this rank's own (loss: its
+// share of the global mean, so the ranks' losses sum to it · world); grad_norm is global.
+StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
+                         const std::vector<data::PairBatch>& micro_batches, int64_t global_pairs,
+                         const Config& config, double lr, at::Device device,
+                         const DataParallelStep& parallel = {});
+
+// The same for a global batch given as dataset indices (train.global_batch_pairs of them),
+// cut into micro-batches of train.micro_batch_pairs dealt round-robin over the ranks.
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const EncodedDataset& dataset, const std::vector<int64_t>& indices,
                          const Config& config, double lr, at::Device device,
