@@ -62,6 +62,30 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, init_std),
     OMNIRM_CONFIG_KEY(model, attention_backend),
     OMNIRM_CONFIG_KEY(model, prefix_sharing),
+    OMNIRM_CONFIG_KEY(model, vision_layers),
+    OMNIRM_CONFIG_KEY(model, vision_hidden),
+    OMNIRM_CONFIG_KEY(model, vision_heads),
+    OMNIRM_CONFIG_KEY(model, vision_intermediate),
+    OMNIRM_CONFIG_KEY(model, image_size),
+    OMNIRM_CONFIG_KEY(model, patch_size),
+    OMNIRM_CONFIG_KEY(model, image_tokens),
+    OMNIRM_CONFIG_KEY(model, max_frames),
+    OMNIRM_CONFIG_KEY(model, audio_layers),
+    OMNIRM_CONFIG_KEY(model, audio_hidden),
+    OMNIRM_CONFIG_KEY(model, audio_heads),
+    OMNIRM_CONFIG_KEY(model, audio_intermediate),
+    OMNIRM_CONFIG_KEY(model, mel_bins),
+    OMNIRM_CONFIG_KEY(model, audio_frames),
+    OMNIRM_CONFIG_KEY(model, audio_pool_stride),
+    OMNIRM_CONFIG_KEY(model, point_layers),
+    OMNIRM_CONFIG_KEY(model, point_hidden),
+    OMNIRM_CONFIG_KEY(model, point_heads),
+    OMNIRM_CONFIG_KEY(model, num_points),
+    OMNIRM_CONFIG_KEY(model, point_groups),
+    OMNIRM_CONFIG_KEY(model, point_group_size),
+    OMNIRM_CONFIG_KEY(model, freeze_vision),
+    OMNIRM_CONFIG_KEY(model, freeze_audio),
+    OMNIRM_CONFIG_KEY(model, freeze_points),
 
     OMNIRM_CONFIG_KEY(data, train),
     OMNIRM_CONFIG_KEY(data, eval),
@@ -76,6 +100,9 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(data, prefetch),
     OMNIRM_CONFIG_KEY(data, micro_batch_tokens),
     OMNIRM_CONFIG_KEY(data, token_cache),
+    OMNIRM_CONFIG_KEY(data, video_fps),
+    OMNIRM_CONFIG_KEY(data, video_frames),
+    OMNIRM_CONFIG_KEY(data, media_cache_mb),
 
     OMNIRM_CONFIG_KEY(train, output_dir),
     OMNIRM_CONFIG_KEY(train, seed),
@@ -454,6 +481,65 @@ void require_one_of(std::string_view path, const std::string& value,
   throw UserError(fmt::format("{} must be one of {}, got '{}'", path, join(names), value));
 }
 
+// `path` (value) must be divisible by `divisor_path` (divisor); divisor is positive.
+void require_divisible(std::string_view path, int64_t value, std::string_view divisor_path,
+                       int64_t divisor) {
+  require(value % divisor == 0,
+          fmt::format("{} ({}) must be divisible by {} ({})", path, value, divisor_path, divisor));
+}
+
+void validate_vision(const ModelConfig& model) {
+  require_non_negative("model.vision_layers", model.vision_layers);
+  require_positive("model.vision_hidden", model.vision_hidden);
+  require_positive("model.vision_heads", model.vision_heads);
+  require_positive("model.vision_intermediate", model.vision_intermediate);
+  require_positive("model.image_size", model.image_size);
+  require_positive("model.patch_size", model.patch_size);
+  require_positive("model.image_tokens", model.image_tokens);
+  require_positive("model.max_frames", model.max_frames);
+  require_divisible("model.vision_hidden", model.vision_hidden, "model.vision_heads",
+                    model.vision_heads);
+  require_divisible("model.image_size", model.image_size, "model.patch_size", model.patch_size);
+}
+
+void validate_audio(const ModelConfig& model) {
+  require_non_negative("model.audio_layers", model.audio_layers);
+  require_positive("model.audio_hidden", model.audio_hidden);
+  require_positive("model.audio_heads", model.audio_heads);
+  require_positive("model.audio_intermediate", model.audio_intermediate);
+  require_positive("model.mel_bins", model.mel_bins);
+  require_positive("model.audio_frames", model.audio_frames);
+  require_positive("model.audio_pool_stride", model.audio_pool_stride);
+  require_divisible("model.audio_hidden", model.audio_hidden, "model.audio_heads",
+                    model.audio_heads);
+  require(model.audio_hidden >= 4 && model.audio_hidden % 2 == 0,
+          fmt::format("model.audio_hidden must be even and at least 4 (sinusoidal positions), "
+                      "got {}",
+                      model.audio_hidden));
+  const int64_t encoder_frames = (model.audio_frames + 1) / 2;  // after the stride-2 conv
+  require(encoder_frames >= model.audio_pool_stride,
+          fmt::format("model.audio_frames ({}) leaves {} encoder frames, fewer than "
+                      "model.audio_pool_stride ({}); raise the one or lower the other",
+                      model.audio_frames, encoder_frames, model.audio_pool_stride));
+}
+
+void validate_points(const ModelConfig& model) {
+  require_non_negative("model.point_layers", model.point_layers);
+  require_positive("model.point_hidden", model.point_hidden);
+  require_positive("model.point_heads", model.point_heads);
+  require_positive("model.num_points", model.num_points);
+  require_positive("model.point_groups", model.point_groups);
+  require_positive("model.point_group_size", model.point_group_size);
+  require_divisible("model.point_hidden", model.point_hidden, "model.point_heads",
+                    model.point_heads);
+  require(model.point_groups <= model.num_points,
+          fmt::format("model.point_groups ({}) must not exceed model.num_points ({})",
+                      model.point_groups, model.num_points));
+  require(model.point_group_size <= model.num_points,
+          fmt::format("model.point_group_size ({}) must not exceed model.num_points ({})",
+                      model.point_group_size, model.num_points));
+}
+
 void validate_model(const ModelConfig& model) {
   require_non_negative("model.vocab_size", model.vocab_size);
   require_positive("model.hidden_size", model.hidden_size);
@@ -478,6 +564,9 @@ void validate_model(const ModelConfig& model) {
   require_non_negative_number("model.init_std", model.init_std);
   require_one_of("model.attention_backend", model.attention_backend,
                  {"reference", "sdpa", "cuda", "auto"});
+  validate_vision(model);
+  validate_audio(model);
+  validate_points(model);
 }
 
 void validate_data(const DataConfig& data) {
@@ -488,6 +577,9 @@ void validate_data(const DataConfig& data) {
   require_non_negative("data.num_workers", data.num_workers);
   require_positive("data.prefetch", data.prefetch);
   require_non_negative("data.micro_batch_tokens", data.micro_batch_tokens);
+  require_positive_number("data.video_fps", data.video_fps);
+  require_positive("data.video_frames", data.video_frames);
+  require_non_negative("data.media_cache_mb", data.media_cache_mb);
 }
 
 void validate_train(const TrainConfig& train) {
@@ -570,6 +662,10 @@ std::string dump_config(const Config& config) {
 void validate_config(const Config& config) {
   validate_model(config.model);
   validate_data(config.data);
+  require(config.data.video_frames <= config.model.max_frames,
+          fmt::format("data.video_frames ({}) must not exceed model.max_frames ({}), the "
+                      "temporal positions the resampler has",
+                      config.data.video_frames, config.model.max_frames));
   validate_train(config.train);
   require_positive("eval.batch_pairs", config.eval.batch_pairs);
   validate_dist(config.dist);

@@ -4,6 +4,11 @@
 #include <ATen/ATen.h>
 #include <torch/nn/functional/dropout.h>
 #include <torch/nn/init.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <set>
+
+#include "omnirm/model/media_splice.h"
 
 namespace omnirm::model {
 
@@ -15,12 +20,24 @@ BackboneImpl::BackboneImpl(const ModelConfig& config, int64_t vocab_size) : conf
   norm_ = register_module("norm", RMSNorm(config.hidden_size, config.rms_norm_eps));
 }
 
+at::Tensor BackboneImpl::embed(const at::Tensor& tokens) { return embed_tokens_->forward(tokens); }
+
 at::Tensor BackboneImpl::forward(const at::Tensor& tokens, const at::Tensor& positions,
                                  const ops::AttentionLayout& layout,
                                  ops::AttentionBackend backend) {
+  return forward_embeds(embed(tokens), positions, layout, backend);
+}
+
+at::Tensor BackboneImpl::forward_embeds(const at::Tensor& embeds, const at::Tensor& positions,
+                                        const ops::AttentionLayout& layout,
+                                        ops::AttentionBackend backend) {
+  TORCH_CHECK(embeds.dim() == 2 && embeds.size(1) == config_.hidden_size &&
+                  embeds.size(0) == positions.size(0),
+              "backbone: embeddings must be [N, ", config_.hidden_size,
+              "] with N = ", positions.size(0), " positions, got ", embeds.sizes());
   const int64_t head_dim = config_.hidden_size / config_.num_heads;
   const Rotary rotary = make_rotary(positions, head_dim, config_.rope_theta);
-  at::Tensor hidden = embed_tokens_->forward(tokens);
+  at::Tensor hidden = embeds;
   for (const auto& layer : *layers_) {
     hidden = layer->as<DecoderLayer>()->forward(hidden, rotary, layout, backend);
   }
@@ -33,6 +50,10 @@ RewardModelImpl::RewardModelImpl(const ModelConfig& config, int64_t vocab_size)
   score_ = register_module(
       "score",
       torch::nn::Linear(torch::nn::LinearOptions(config.hidden_size, 1).bias(config.head_bias)));
+  // The encoder's towers become children of this module under their own names, after the
+  // backbone and head (so a text-only config has exactly their parameters, in their order).
+  media_ = MediaEncoder(config);
+  for (const auto& tower : media_->named_children()) register_module(tower.key(), tower.value());
 }
 
 at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
@@ -49,7 +70,10 @@ RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
   const bool on_cuda = inputs.tokens.is_cuda();
   const ops::AttentionBackend backend =
       ops::resolve_attention_backend(config_.attention_backend, on_cuda);
-  at::Tensor hidden = model_->forward(inputs.tokens, inputs.positions, inputs.layout, backend);
+  at::Tensor embeds = model_->embed(inputs.tokens);  // [N, D]
+  const MediaFeatures features = media_->forward(inputs.media);
+  embeds = splice_media(embeds, inputs.media, features);
+  at::Tensor hidden = model_->forward_embeds(embeds, inputs.positions, inputs.layout, backend);
   // Only the last token of each response reaches the head.
   at::Tensor last = at::cat({inputs.chosen_last, inputs.rejected_last});
   at::Tensor rewards = score_hidden(hidden.index_select(0, last));
@@ -60,12 +84,24 @@ RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
 void initialize_weights(RewardModelImpl& model) {
   torch::NoGradGuard no_grad;
   const double std = model.config().init_std;
+  // Norm layers are recognised by type, not name: the towers' norms include ln_q and ln_kv.
+  std::set<const void*> norm_parameters;
+  for (const auto& module : model.modules()) {
+    if (module->as<RMSNormImpl>() == nullptr && module->as<torch::nn::LayerNormImpl>() == nullptr) {
+      continue;
+    }
+    for (const at::Tensor& p : module->parameters()) {
+      norm_parameters.insert(p.unsafeGetTensorImpl());
+    }
+  }
   for (auto& item : model.named_parameters()) {
     const std::string& name = item.key();
     at::Tensor& p = item.value();
-    const bool is_norm = name.find("norm") != std::string::npos;
-    if (is_norm) continue;
-    if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+    const bool is_bias = name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0;
+    const bool in_norm = norm_parameters.count(p.unsafeGetTensorImpl()) != 0;
+    if (in_norm && !is_bias) {
+      p.fill_(1.0);
+    } else if (is_bias) {
       p.zero_();
     } else {
       p.normal_(0.0, std);

@@ -25,6 +25,38 @@ struct ModelConfig {
   double init_std = 0.02;
   std::string attention_backend = "reference";  // reference | sdpa | cuda | auto
   bool prefix_sharing = true;  // false: naive [prompt|chosen] + [prompt|rejected] layout
+
+  // Media towers; a tower with 0 layers is absent (the defaults give a text-only model).
+  // Vision: a SigLIP-style ViT over image_size² pixels in patch_size² patches, then a
+  // perceiver resampler giving image_tokens tokens per image or video frame.
+  int64_t vision_layers = 0;
+  int64_t vision_hidden = 64;
+  int64_t vision_heads = 4;
+  int64_t vision_intermediate = 256;
+  int64_t image_size = 32;  // images and video frames arrive resized to this square
+  int64_t patch_size = 8;
+  int64_t image_tokens = 8;  // resampler queries per image / video frame
+  int64_t max_frames = 16;   // temporal positions for video frames
+  // Audio: a Whisper-style encoder over log-mel clips padded or cut to audio_frames, average
+  // pooled by audio_pool_stride: ceil(audio_frames / 2) / audio_pool_stride tokens per clip.
+  int64_t audio_layers = 0;
+  int64_t audio_hidden = 64;
+  int64_t audio_heads = 4;
+  int64_t audio_intermediate = 256;
+  int64_t mel_bins = 80;
+  int64_t audio_frames = 100;  // mel frames per clip
+  int64_t audio_pool_stride = 5;
+  // 3D: a point-patch encoder over num_points points giving point_groups tokens per cloud.
+  int64_t point_layers = 0;
+  int64_t point_hidden = 64;  // its MLP width is 4 * point_hidden
+  int64_t point_heads = 4;
+  int64_t num_points = 512;
+  int64_t point_groups = 16;
+  int64_t point_group_size = 16;  // nearest points per group
+  // Frozen towers keep their weights (requires_grad false); the resampler counts as vision.
+  bool freeze_vision = false;
+  bool freeze_audio = false;
+  bool freeze_points = false;
 };
 
 struct DataConfig {
@@ -43,6 +75,9 @@ struct DataConfig {
   int64_t prefetch = 4;            // batches prepared ahead
   int64_t micro_batch_tokens = 0;  // > 0: micro-batches by packed tokens, not pair count
   bool token_cache = true;         // memoised tokenization (same ids, faster)
+  double video_fps = 2.0;          // videos are sampled at most this many frames per second
+  int64_t video_frames = 4;        // frames taken from each video (at most model.max_frames)
+  int64_t media_cache_mb = 256;    // decoded media kept in memory; 0: no cache
 };
 
 struct TrainConfig {

@@ -1,6 +1,9 @@
 // The reward model: a Qwen2-family decoder backbone ("model.*") and a scalar value head
 // ("score.*", fp32) read at the last token of each response. No LM head exists; the head
-// never runs on every token.
+// never runs on every token. Media towers, where the config has them ("vision_tower.*",
+// "resampler.*", "audio_tower.*", "point_tower.*"), turn the batch's media into feature rows
+// that replace the placeholder token embeddings at their slots before the backbone layers.
+// A text-only config has exactly the backbone and head parameters.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -10,6 +13,8 @@
 
 #include "omnirm/core/config.h"
 #include "omnirm/model/layers.h"
+#include "omnirm/model/media_encoder.h"
+#include "omnirm/model/media_inputs.h"
 #include "omnirm/ops/attention.h"
 
 namespace omnirm::model {
@@ -22,6 +27,7 @@ struct ModelInputs {
   at::Tensor chosen_last;    // [B] int64: index in tokens of each last chosen token
   at::Tensor rejected_last;  // [B] int64
   at::Tensor margins;        // [B] fp32
+  MediaInputs media;         // slots index rows of tokens; empty for text-only batches
 };
 
 struct RewardOutput {
@@ -32,7 +38,12 @@ struct RewardOutput {
 class BackboneImpl : public torch::nn::Module {
  public:
   BackboneImpl(const ModelConfig& config, int64_t vocab_size);
-  // tokens [N] int64, positions [N] int64 → final-norm hidden states [N, D]
+  // tokens [N] int64 → token embeddings [N, D]
+  at::Tensor embed(const at::Tensor& tokens);
+  // embeds [N, D], positions [N] int64 → final-norm hidden states [N, D]
+  at::Tensor forward_embeds(const at::Tensor& embeds, const at::Tensor& positions,
+                            const ops::AttentionLayout& layout, ops::AttentionBackend backend);
+  // tokens [N] int64, positions [N] int64 → forward_embeds(embed(tokens), ...) [N, D]
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& positions,
                      const ops::AttentionLayout& layout, ops::AttentionBackend backend);
 
@@ -48,23 +59,33 @@ class RewardModelImpl : public torch::nn::Module {
  public:
   RewardModelImpl(const ModelConfig& config, int64_t vocab_size);
 
+  // Token embeddings → media features spliced in at their slots → backbone → head at the
+  // last token of each response.
   RewardOutput forward(const ModelInputs& inputs);
   // hidden [B, D] (any float dtype) → rewards [B] fp32 (dropout applies in training mode).
   at::Tensor score_hidden(const at::Tensor& hidden);
 
   const ModelConfig& config() const { return config_; }
   int64_t vocab_size() const { return vocab_size_; }
+  BackboneImpl& backbone() { return *model_; }
+  // The towers (registered here at top level, not under the encoder's name) and the count
+  // of items they encoded.
+  MediaEncoderImpl& media_encoder() { return *media_; }
 
  private:
   ModelConfig config_;
   int64_t vocab_size_;
   Backbone model_{nullptr};
   torch::nn::Linear score_{nullptr};
+  MediaEncoder media_{nullptr};
 };
 TORCH_MODULE(RewardModel);
 
-// Fills weights with N(0, init_std) and biases with zeros (norm weights stay 1), using the
-// global torch generator: seed it first for a reproducible model.
+// Fills weights with N(0, init_std) and biases with zeros, and sets norm layers (RMSNorm and
+// the towers' LayerNorms) to weight 1, bias 0, using the global torch generator: seed it
+// first for a reproducible model. Parameters are visited backbone, head, then towers, so
+// from the same generator state the backbone and head draw the same values whichever towers
+// a config adds.
 void initialize_weights(RewardModelImpl& model);
 
 }  // namespace omnirm::model

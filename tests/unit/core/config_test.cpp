@@ -49,6 +49,30 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.init_std, actual.model.init_std);
   EXPECT_EQ(expected.model.attention_backend, actual.model.attention_backend);
   EXPECT_EQ(expected.model.prefix_sharing, actual.model.prefix_sharing);
+  EXPECT_EQ(expected.model.vision_layers, actual.model.vision_layers);
+  EXPECT_EQ(expected.model.vision_hidden, actual.model.vision_hidden);
+  EXPECT_EQ(expected.model.vision_heads, actual.model.vision_heads);
+  EXPECT_EQ(expected.model.vision_intermediate, actual.model.vision_intermediate);
+  EXPECT_EQ(expected.model.image_size, actual.model.image_size);
+  EXPECT_EQ(expected.model.patch_size, actual.model.patch_size);
+  EXPECT_EQ(expected.model.image_tokens, actual.model.image_tokens);
+  EXPECT_EQ(expected.model.max_frames, actual.model.max_frames);
+  EXPECT_EQ(expected.model.audio_layers, actual.model.audio_layers);
+  EXPECT_EQ(expected.model.audio_hidden, actual.model.audio_hidden);
+  EXPECT_EQ(expected.model.audio_heads, actual.model.audio_heads);
+  EXPECT_EQ(expected.model.audio_intermediate, actual.model.audio_intermediate);
+  EXPECT_EQ(expected.model.mel_bins, actual.model.mel_bins);
+  EXPECT_EQ(expected.model.audio_frames, actual.model.audio_frames);
+  EXPECT_EQ(expected.model.audio_pool_stride, actual.model.audio_pool_stride);
+  EXPECT_EQ(expected.model.point_layers, actual.model.point_layers);
+  EXPECT_EQ(expected.model.point_hidden, actual.model.point_hidden);
+  EXPECT_EQ(expected.model.point_heads, actual.model.point_heads);
+  EXPECT_EQ(expected.model.num_points, actual.model.num_points);
+  EXPECT_EQ(expected.model.point_groups, actual.model.point_groups);
+  EXPECT_EQ(expected.model.point_group_size, actual.model.point_group_size);
+  EXPECT_EQ(expected.model.freeze_vision, actual.model.freeze_vision);
+  EXPECT_EQ(expected.model.freeze_audio, actual.model.freeze_audio);
+  EXPECT_EQ(expected.model.freeze_points, actual.model.freeze_points);
 
   EXPECT_EQ(expected.data.train, actual.data.train);
   EXPECT_EQ(expected.data.eval, actual.data.eval);
@@ -63,6 +87,9 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.data.prefetch, actual.data.prefetch);
   EXPECT_EQ(expected.data.micro_batch_tokens, actual.data.micro_batch_tokens);
   EXPECT_EQ(expected.data.token_cache, actual.data.token_cache);
+  EXPECT_EQ(expected.data.video_fps, actual.data.video_fps);
+  EXPECT_EQ(expected.data.video_frames, actual.data.video_frames);
+  EXPECT_EQ(expected.data.media_cache_mb, actual.data.media_cache_mb);
 
   EXPECT_EQ(expected.train.output_dir, actual.train.output_dir);
   EXPECT_EQ(expected.train.seed, actual.train.seed);
@@ -113,6 +140,30 @@ Config every_key_changed() {
   c.model.init_std = 1.0 / 3.0;
   c.model.attention_backend = "auto";
   c.model.prefix_sharing = false;
+  c.model.vision_layers = 2;
+  c.model.vision_hidden = 48;
+  c.model.vision_heads = 6;
+  c.model.vision_intermediate = 192;
+  c.model.image_size = 224;
+  c.model.patch_size = 14;
+  c.model.image_tokens = 64;
+  c.model.max_frames = 32;
+  c.model.audio_layers = 3;
+  c.model.audio_hidden = 80;
+  c.model.audio_heads = 5;
+  c.model.audio_intermediate = 320;
+  c.model.mel_bins = 128;
+  c.model.audio_frames = 3000;
+  c.model.audio_pool_stride = 2;
+  c.model.point_layers = 1;
+  c.model.point_hidden = 96;
+  c.model.point_heads = 3;
+  c.model.num_points = 1024;
+  c.model.point_groups = 64;
+  c.model.point_group_size = 32;
+  c.model.freeze_vision = true;
+  c.model.freeze_audio = true;
+  c.model.freeze_points = true;
 
   c.data.train = "data/train \"v2\".jsonl";
   c.data.eval = "data/eval: #1.jsonl";
@@ -127,6 +178,9 @@ Config every_key_changed() {
   c.data.prefetch = 9;
   c.data.micro_batch_tokens = 4096;
   c.data.token_cache = false;
+  c.data.video_fps = 2.0 / 3.0;
+  c.data.video_frames = 8;
+  c.data.media_cache_mb = 0;
 
   c.train.output_dir = "runs/exp 1";
   c.train.seed = -7;
@@ -201,6 +255,30 @@ model:
   init_std: 0.3333333333333333
   attention_backend: auto
   prefix_sharing: FALSE
+  vision_layers: 2
+  vision_hidden: 48
+  vision_heads: 6
+  vision_intermediate: 192
+  image_size: +224
+  patch_size: 14
+  image_tokens: 64
+  max_frames: 32
+  audio_layers: 3
+  audio_hidden: 80
+  audio_heads: 5
+  audio_intermediate: 320
+  mel_bins: 128
+  audio_frames: 3000
+  audio_pool_stride: 2
+  point_layers: 1
+  point_hidden: 96
+  point_heads: 3
+  num_points: 1024
+  point_groups: 64
+  point_group_size: 32
+  freeze_vision: true
+  freeze_audio: True
+  freeze_points: true
 data:
   train: 'data/train "v2".jsonl'
   eval: "data/eval: #1.jsonl"
@@ -215,6 +293,9 @@ data:
   prefetch: 9
   micro_batch_tokens: 4096
   token_cache: false
+  video_fps: 0.6666666666666666
+  video_frames: 8
+  media_cache_mb: 0
 train:
   output_dir: runs/exp 1
   seed: -7
@@ -489,7 +570,9 @@ TEST(Config, ValidateNamesTheKeys) {
       {"max length", [](Config& c) { c.data.max_length = 7; }, {"data.max_length", "8"}},
       {"loader workers", [](Config& c) { c.data.num_workers = -1; }, {"data.num_workers"}},
       {"prefetch", [](Config& c) { c.data.prefetch = 0; }, {"data.prefetch", "positive"}},
-      {"token budget", [](Config& c) { c.data.micro_batch_tokens = -5; }, {"data.micro_batch_tokens"}},
+      {"token budget",
+       [](Config& c) { c.data.micro_batch_tokens = -5; },
+       {"data.micro_batch_tokens"}},
       {"dist backend",
        [](Config& c) { c.dist.backend = "mpi"; },
        {"dist.backend", "auto, gloo, nccl", "'mpi'"}},

@@ -1,0 +1,154 @@
+// Implementation of model/media_encoder.h.
+#include "omnirm/model/media_encoder.h"
+
+#include <ATen/ATen.h>
+
+namespace omnirm::model {
+
+namespace {
+
+int64_t rows_of(const at::Tensor& tensor) { return tensor.defined() ? tensor.size(0) : 0; }
+
+// An item kind and its slots come together: both present with rows, or neither.
+bool kind_present(const at::Tensor& items, const at::Tensor& slots, const char* items_name,
+                  const char* slots_name) {
+  const bool has_items = rows_of(items) > 0;
+  const bool has_slots = rows_of(slots) > 0;
+  TORCH_CHECK(has_items == has_slots, "media inputs: ", has_items ? items_name : slots_name,
+              " given without ", has_items ? slots_name : items_name);
+  return has_items;
+}
+
+void freeze(torch::nn::Module& module) {
+  for (at::Tensor& parameter : module.parameters()) parameter.requires_grad_(false);
+}
+
+at::ScalarType parameter_dtype(torch::nn::Module& module) {
+  return module.parameters().front().scalar_type();
+}
+
+// [B, T, D] → [B * T, D]
+at::Tensor item_major_rows(const at::Tensor& tokens) { return tokens.flatten(0, 1); }
+
+}  // namespace
+
+MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) {
+  if (config.vision_layers > 0) {
+    VisionTowerOptions vision;
+    vision.image_size = config.image_size;
+    vision.patch_size = config.patch_size;
+    vision.hidden_size = config.vision_hidden;
+    vision.num_layers = config.vision_layers;
+    vision.num_heads = config.vision_heads;
+    vision.intermediate_size = config.vision_intermediate;
+    vision_tower_ = register_module("vision_tower", VisionTower(vision));
+    ResamplerOptions resampler;
+    resampler.num_queries = config.image_tokens;
+    resampler.embed_dim = config.vision_hidden;
+    resampler.num_heads = config.vision_heads;
+    resampler.kv_dim = config.vision_hidden;
+    resampler.out_dim = config.hidden_size;
+    resampler.max_frames = config.max_frames;
+    resampler_ = register_module("resampler", Resampler(resampler));
+    if (config.freeze_vision) {
+      freeze(*vision_tower_);
+      freeze(*resampler_);
+    }
+  }
+  if (config.audio_layers > 0) {
+    AudioTowerOptions audio;
+    audio.num_mel_bins = config.mel_bins;
+    audio.hidden_size = config.audio_hidden;
+    audio.num_layers = config.audio_layers;
+    audio.num_heads = config.audio_heads;
+    audio.intermediate_size = config.audio_intermediate;
+    audio.max_source_positions = (config.audio_frames + 1) / 2;  // after the stride-2 conv
+    audio.pool_stride = config.audio_pool_stride;
+    audio.out_dim = config.hidden_size;
+    audio_tower_ = register_module("audio_tower", AudioTower(audio));
+    if (config.freeze_audio) freeze(*audio_tower_);
+  }
+  if (config.point_layers > 0) {
+    PointTowerOptions points;
+    points.num_groups = config.point_groups;
+    points.group_size = config.point_group_size;
+    points.hidden_size = config.point_hidden;
+    points.num_layers = config.point_layers;
+    points.num_heads = config.point_heads;
+    points.intermediate_size = 4 * config.point_hidden;
+    points.out_dim = config.hidden_size;
+    point_tower_ = register_module("point_tower", PointTower(points));
+    if (config.freeze_points) freeze(*point_tower_);
+  }
+}
+
+MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
+  MediaFeatures features;
+  const bool has_images = kind_present(media.images, media.image_slots, "images", "image_slots");
+  const bool has_video =
+      kind_present(media.video_frames, media.video_slots, "video_frames", "video_slots");
+  const bool has_clips = kind_present(media.audio, media.audio_slots, "audio", "audio_slots");
+  const bool has_clouds = kind_present(media.points, media.point_slots, "points", "point_slots");
+
+  if (has_images || has_video) {
+    TORCH_CHECK(has_vision(), "media inputs: the batch has images or video frames but the model ",
+                "has no vision tower (model.vision_layers = 0)");
+    const int64_t images = rows_of(media.images);
+    const int64_t frames = rows_of(media.video_frames);
+    std::vector<at::Tensor> pixels;
+    std::vector<at::Tensor> frame_index;
+    if (has_images) {
+      pixels.push_back(media.images);
+      frame_index.push_back(at::zeros({images}, media.images.options().dtype(at::kLong)));
+    }
+    if (has_video) {
+      TORCH_CHECK(media.frame_index.defined() && media.frame_index.dim() == 1 &&
+                      media.frame_index.size(0) == frames,
+                  "media inputs: frame_index must be [F] with F = ", frames, " video frames, got ",
+                  media.frame_index.defined() ? media.frame_index.sizes() : at::IntArrayRef{});
+      TORCH_CHECK((media.frame_index >= 0).all().item<bool>(),
+                  "media inputs: frame_index holds a negative frame position");
+      pixels.push_back(media.video_frames);
+      frame_index.push_back(media.frame_index.to(at::kLong));
+    }
+    for (const at::Tensor& batch : pixels) {
+      TORCH_CHECK(batch.dim() == 4 && batch.size(1) == 3 && batch.size(2) == config_.image_size &&
+                      batch.size(3) == config_.image_size,
+                  "media inputs: images and video frames must be [B, 3, ", config_.image_size, ", ",
+                  config_.image_size, "] (model.image_size), got ", batch.sizes());
+    }
+    const at::Tensor all_pixels = at::cat(pixels).to(parameter_dtype(*vision_tower_));
+    const at::Tensor tokens =
+        resampler_->forward(vision_tower_->forward(all_pixels), at::cat(frame_index));  // [I+F,Q,D]
+    if (has_images) features.images = item_major_rows(tokens.narrow(0, 0, images));
+    if (has_video) features.video = item_major_rows(tokens.narrow(0, images, frames));
+    encoded_items_ += images + frames;
+  }
+
+  if (has_clips) {
+    TORCH_CHECK(has_audio(), "media inputs: the batch has audio clips but the model has no audio ",
+                "tower (model.audio_layers = 0)");
+    TORCH_CHECK(media.audio.dim() == 3 && media.audio.size(1) == config_.mel_bins &&
+                    media.audio.size(2) == config_.audio_frames,
+                "media inputs: audio must be [A, ", config_.mel_bins, ", ", config_.audio_frames,
+                "] (model.mel_bins, model.audio_frames), got ", media.audio.sizes());
+    const at::Tensor mel = media.audio.to(parameter_dtype(*audio_tower_));
+    features.audio = item_major_rows(audio_tower_->forward(mel));
+    encoded_items_ += media.audio.size(0);
+  }
+
+  if (has_clouds) {
+    TORCH_CHECK(has_points(), "media inputs: the batch has point clouds but the model has no ",
+                "point tower (model.point_layers = 0)");
+    TORCH_CHECK(media.points.dim() == 3 && media.points.size(1) == config_.num_points &&
+                    media.points.size(2) == 3,
+                "media inputs: points must be [M, ", config_.num_points,
+                ", 3] (model.num_points), got ", media.points.sizes());
+    const at::Tensor cloud = media.points.to(parameter_dtype(*point_tower_));
+    features.points = item_major_rows(point_tower_->forward(cloud));
+    encoded_items_ += media.points.size(0);
+  }
+  return features;
+}
+
+}  // namespace omnirm::model
