@@ -41,7 +41,7 @@ void add_eval_command(CLI::App& app) {
     if (data.empty())
       throw UserError("eval: no --data given and the model's config has no data.eval");
     const train::EncodedDataset dataset =
-        train::load_encoded_dataset(data, loaded.tokenizer, loaded.config.data, /*keep_ties=*/true);
+        train::load_encoded_dataset(data, loaded.tokenizer, loaded.config, /*keep_ties=*/true);
     const int64_t batch = o->batch_pairs > 0 ? o->batch_pairs : loaded.config.eval.batch_pairs;
     const auto scores = train::score_dataset(*loaded.model, dataset, batch, !o->no_prefix_sharing,
                                              at::Device(at::kCPU));

@@ -28,7 +28,7 @@ void add_score_command(CLI::App& app) {
   command->callback([o] {
     train::LoadedModel loaded = train::load_model_dir(o->model);
     const train::EncodedDataset dataset = train::load_encoded_dataset(
-        o->input, loaded.tokenizer, loaded.config.data, /*keep_ties=*/true);
+        o->input, loaded.tokenizer, loaded.config, /*keep_ties=*/true);
     const auto scores = train::score_dataset(*loaded.model, dataset, o->batch_pairs,
                                              /*prefix_sharing=*/true, at::Device(at::kCPU));
     std::ofstream file;

@@ -59,15 +59,6 @@ void apply_cap(std::vector<uint64_t>& spans, int64_t max_pairs, uint64_t seed, s
   spans = std::move(kept);
 }
 
-void collect_media(const std::vector<ContentPart>& parts, Segment segment, const std::string& root,
-                   std::vector<MediaRef>& media) {
-  for (const ContentPart& part : parts) {
-    if (part.type == "text") continue;
-    media.push_back(
-        MediaRef{segment, part.type, (std::filesystem::path(root) / part.path).string()});
-  }
-}
-
 void check_options(const LoaderOptions& options) {
   if (options.datasets.empty()) {
     throw UserError("the loader has no datasets; set data.train or data.mix");
@@ -91,7 +82,7 @@ struct Loader::State {
   State(const text::Tokenizer& tokenizer_in, LoaderOptions options_in)
       : tokenizer(tokenizer_in),
         options(std::move(options_in)),
-        encoder(tokenizer_in, options.max_length, options.truncation) {}
+        encoder(tokenizer_in, options.max_length, options.truncation, options.media_layout) {}
 
   const text::Tokenizer& tokenizer;
   LoaderOptions options;
@@ -172,25 +163,12 @@ struct Loader::State {
                  dataset.source.path);
     try {
       const Example example = tools.parser.parse(tools.buffer, dataset.source.path);
-      std::optional<text::PairTokens> tokens =
-          tools.cache ? encoder.encode(example, batch.counts, *tools.cache)
-                      : encoder.encode(example, batch.counts);
-      if (!tokens) return;
-      EncodedPair pair;
-      pair.tokens = std::move(*tokens);
-      pair.margin = static_cast<float>(example.margin);
-      pair.tie = example.preference == Preference::tie;
-      pair.id = example.id;
-      pair.task = example.task;
-      pair.tags = example.tags;
-      pair.dataset = static_cast<int32_t>(d);
-      for (const Turn& turn : example.prompt) {
-        collect_media(turn.content, kPrompt, dataset.media_root, pair.media);
-      }
-      collect_media(example.chosen, kChosen, dataset.media_root, pair.media);
-      collect_media(example.rejected, kRejected, dataset.media_root, pair.media);
-      if (!pair.media.empty() && options.media_hook) options.media_hook(example, pair);
-      pairs.push_back(std::move(pair));
+      std::optional<EncodedPair> pair =
+          encode_pair(example, encoder, batch.counts, tools.cache.get(), dataset.media_root,
+                      options.media_hook);
+      if (!pair) return;
+      pair->dataset = static_cast<int32_t>(d);
+      pairs.push_back(std::move(*pair));
     } catch (const UserError& error) {
       // The index pass validated this record, so the file changed since; say where.
       const std::string& path = dataset.source.path;

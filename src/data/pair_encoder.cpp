@@ -1,8 +1,8 @@
 // Encodes an Example as three token runs: the rendered prompt (criteria as system turn, the
 // prompt turns, the assistant header) and each rendered response (text + closing tokens),
 // then fits them to the length budget. Each part is tokenized on its own, so the prompt run
-// is shared by both responses. Media parts contribute no text here. A TokenCache gives the
-// same ids faster.
+// is shared by both responses. Media parts are rendered as placeholders and, with a media
+// layout, expanded to their adapters' token counts. A TokenCache gives the same ids faster.
 #include "omnirm/data/pair_encoder.h"
 
 #include <string>
@@ -19,7 +19,7 @@ std::string render_example_prompt(const Example& example) {
   std::vector<text::ChatTurn> turns;
   turns.reserve(example.prompt.size());
   for (const Turn& turn : example.prompt) {
-    turns.push_back(text::ChatTurn{turn.role, text_of(turn.content)});
+    turns.push_back(text::ChatTurn{turn.role, render_parts(turn.content)});
   }
   try {
     return text::render_prompt(example.criteria, turns);
@@ -32,8 +32,9 @@ std::string render_example_prompt(const Example& example) {
 }  // namespace
 
 PairEncoder::PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length,
-                         text::TruncationPolicy policy)
+                         text::TruncationPolicy policy, std::optional<MediaLayout> media_layout)
     : tokenizer_(tokenizer),
+      media_layout_(media_layout),
       max_length_(max_length),
       policy_(policy),
       closing_tokens_(static_cast<int64_t>(tokenizer.encode(text::render_response("")).size())) {}
@@ -42,8 +43,8 @@ std::optional<text::PairTokens> PairEncoder::encode(const Example& example,
                                                     EncodeCounts& counts) const {
   text::PairTokens pair;
   pair.prompt = tokenizer_.encode(render_example_prompt(example));
-  pair.chosen = tokenizer_.encode(text::render_response(text_of(example.chosen)));
-  pair.rejected = tokenizer_.encode(text::render_response(text_of(example.rejected)));
+  pair.chosen = tokenizer_.encode(text::render_response(render_parts(example.chosen)));
+  pair.rejected = tokenizer_.encode(text::render_response(render_parts(example.rejected)));
   return fit(std::move(pair), counts);
 }
 
@@ -51,8 +52,8 @@ std::optional<text::PairTokens> PairEncoder::encode(const Example& example, Enco
                                                     TokenCache& cache) const {
   text::PairTokens pair;
   const std::string prompt = render_example_prompt(example);
-  const std::string chosen = text::render_response(text_of(example.chosen));
-  const std::string rejected = text::render_response(text_of(example.rejected));
+  const std::string chosen = text::render_response(render_parts(example.chosen));
+  const std::string rejected = text::render_response(render_parts(example.rejected));
   // About one token per four bytes of text: most runs fit without regrowing.
   pair.prompt.reserve(prompt.size() / 4 + 8);
   pair.chosen.reserve(chosen.size() / 4 + 8);
@@ -65,9 +66,18 @@ std::optional<text::PairTokens> PairEncoder::encode(const Example& example, Enco
 
 std::optional<text::PairTokens> PairEncoder::fit(text::PairTokens pair,
                                                  EncodeCounts& counts) const {
+  int64_t media_tokens = 0;
+  if (media_layout_) {
+    expand_placeholders(pair.prompt, *media_layout_);
+    expand_placeholders(pair.chosen, *media_layout_);
+    expand_placeholders(pair.rejected, *media_layout_);
+    media_tokens = placeholder_tokens(pair, *media_layout_);
+  }
   const text::FitOutcome outcome =
       text::fit_pair_to_length(pair, max_length_, policy_, closing_tokens_);
-  if (outcome == text::FitOutcome::dropped) {
+  const bool media_cut = media_layout_ && outcome == text::FitOutcome::truncated &&
+                         placeholder_tokens(pair, *media_layout_) != media_tokens;
+  if (outcome == text::FitOutcome::dropped || media_cut) {
     ++counts.dropped;
     return std::nullopt;
   }

@@ -52,7 +52,7 @@ BenchTrainResult bench_train(const Config& config, int64_t steps, int64_t warmup
   if (config.train.threads > 0) at::set_num_threads(static_cast<int>(config.train.threads));
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
   const EncodedDataset dataset =
-      load_encoded_dataset(config.data.train, tokenizer, config.data, /*keep_ties=*/false);
+      load_encoded_dataset(config.data.train, tokenizer, config, /*keep_ties=*/false);
   if (dataset.size() < config.train.global_batch_pairs) {
     throw UserError(fmt::format("{}: {} pairs, fewer than one global batch of {}",
                                 config.data.train, dataset.size(),

@@ -49,8 +49,7 @@ Setup make_setup(const Config& config) {
   }
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
   Setup setup;
-  setup.dataset =
-      load_encoded_dataset(config.data.train, tokenizer, config.data, /*keep_ties=*/false);
+  setup.dataset = load_encoded_dataset(config.data.train, tokenizer, config, /*keep_ties=*/false);
   if (setup.dataset.size() < config.train.global_batch_pairs) {
     throw UserError(fmt::format("{}: {} pairs, fewer than one global batch of {}",
                                 config.data.train, setup.dataset.size(),
@@ -117,12 +116,12 @@ BenchDistResult bench_parallel_ranks(const Config& config, int64_t steps, int64_
   std::unique_ptr<dist::ParameterShards> shards;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (config.dist.zero_stage == 1) {
-    shards = std::make_unique<dist::ParameterShards>(comm, model.parameters());
+    shards = std::make_unique<dist::ParameterShards>(comm, trainable_parameters(model));
     optimizer = make_optimizer(shards->owned(), config.train);
   } else {
     optimizer = make_optimizer(model, config.train);
   }
-  dist::GradSync grad_sync(comm, model.parameters(), config.dist.bucket_mb);
+  dist::GradSync grad_sync(comm, trainable_parameters(model), config.dist.bucket_mb);
   const DataParallelStep parallel{world.rank, world.size, &grad_sync, shards.get()};
 
   std::vector<double> step_times;

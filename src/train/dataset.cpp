@@ -3,6 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
+#include "omnirm/core/error.h"
+#include "omnirm/train/media_hook.h"
+
 namespace omnirm::train {
 
 std::string EncodedDataset::summary_line() const {
@@ -11,28 +16,35 @@ std::string EncodedDataset::summary_line() const {
 }
 
 EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokenizer& tokenizer,
-                                    const DataConfig& config, bool keep_ties) {
+                                    const Config& config, bool keep_ties) {
+  const DataConfig& data_config = config.data;
+  const data::OnBadRecord policy = data::parse_on_bad_record(data_config.on_bad_record);
+  const MediaSetup media = make_media_setup(config, tokenizer);
   EncodedDataset dataset;
   dataset.path = path;
-  data::ReadResult read =
-      data::read_pairs_jsonl(path, data::parse_on_bad_record(config.on_bad_record));
+  dataset.media_layout = media.layout;
+  data::ReadResult read = data::read_pairs_jsonl(path, policy);
   dataset.read = read.summary;
-  const data::PairEncoder encoder(tokenizer, config.max_length,
-                                  text::parse_truncation_policy(config.truncation));
+  const data::PairEncoder encoder(tokenizer, data_config.max_length,
+                                  text::parse_truncation_policy(data_config.truncation),
+                                  media.layout);
+  const std::string media_root = data_config.root.empty()
+                                     ? std::filesystem::path(path).parent_path().string()
+                                     : data_config.root;
   dataset.pairs.reserve(read.examples.size());
   for (const data::Example& example : read.examples) {
-    const bool tie = example.preference == data::Preference::tie;
-    if (tie && !keep_ties) continue;
-    std::optional<text::PairTokens> tokens = encoder.encode(example, dataset.encode);
-    if (!tokens) continue;
-    EncodedPair pair;
-    pair.tokens = std::move(*tokens);
-    pair.margin = static_cast<float>(example.margin);
-    pair.tie = tie;
-    pair.id = example.id;
-    pair.task = example.task;
-    pair.tags = example.tags;
-    dataset.pairs.push_back(std::move(pair));
+    if (example.preference == data::Preference::tie && !keep_ties) continue;
+    try {
+      std::optional<data::EncodedPair> pair =
+          data::encode_pair(example, encoder, dataset.encode, nullptr, media_root, media.hook);
+      if (pair) dataset.pairs.push_back(std::move(*pair));
+    } catch (const UserError& error) {
+      if (policy == data::OnBadRecord::error) {
+        throw UserError(example.origin + ": " + error.what() +
+                        "; fix the record or set data.on_bad_record: skip");
+      }
+      ++dataset.read.skipped;
+    }
   }
   return dataset;
 }

@@ -21,7 +21,7 @@ std::vector<PairScore> score_dataset(model::RewardModelImpl& model, const Encode
     const int64_t end = std::min(dataset.size(), start + batch_pairs);
     std::vector<int64_t> indices;
     for (int64_t i = start; i < end; ++i) indices.push_back(i);
-    const data::PairBatch batch = batch_of(dataset, indices, prefix_sharing, 0.0);
+    const PackedBatch batch = batch_of(dataset, indices, prefix_sharing, 0.0);
     const model::RewardOutput out = model.forward(make_model_inputs(batch, device));
     const at::Tensor chosen = out.chosen.to(at::kCPU).contiguous();
     const at::Tensor rejected = out.rejected.to(at::kCPU).contiguous();

@@ -15,6 +15,31 @@
 
 namespace omnirm::train {
 
+namespace {
+
+// Every trainable parameter must get a gradient on every rank in a data-parallel step, so the
+// adapters a micro-batch does not use take part with an explicit zero.
+at::Tensor zero_for_unused_adapters(model::RewardModelImpl& model,
+                                    const model::MediaInputs& media) {
+  const bool used_vision = media.images.defined() || media.video_frames.defined();
+  const std::pair<const char*, bool> adapters[] = {{"vision_tower.", used_vision},
+                                                   {"resampler.", used_vision},
+                                                   {"audio_tower.", media.audio.defined()},
+                                                   {"point_tower.", media.points.defined()}};
+  at::Tensor zero;
+  for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    for (const auto& [prefix, used] : adapters) {
+      if (used || !item.key().starts_with(prefix)) continue;
+      const at::Tensor term = item.value().sum() * 0.0;
+      zero = zero.defined() ? zero + term : term;
+    }
+  }
+  return zero;
+}
+
+}  // namespace
+
 void check_batch_split(const TrainConfig& config, int64_t world_size) {
   const int64_t per_step = world_size * config.micro_batch_pairs;
   if (config.global_batch_pairs % per_step != 0) {
@@ -26,7 +51,7 @@ void check_batch_split(const TrainConfig& config, int64_t world_size) {
 }
 
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
-                         const std::vector<data::PairBatch>& micro_batches, int64_t global_pairs,
+                         const std::vector<PackedBatch>& micro_batches, int64_t global_pairs,
                          const Config& config, double lr, at::Device device,
                          const DataParallelStep& parallel) {
   const TrainConfig& tc = config.train;
@@ -49,18 +74,24 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
         if (p.requires_grad()) weighted = weighted + p.sum() * 0.0;
       }
     } else {
-      const data::PairBatch& batch = micro_batches[static_cast<size_t>(k)];
-      const model::ModelInputs inputs = make_model_inputs(batch, device);
+      const PackedBatch& packed = micro_batches[static_cast<size_t>(k)];
+      const data::PairBatch& batch = packed.pairs;
+      const model::ModelInputs inputs = make_model_inputs(packed, device);
       const model::RewardOutput rewards = model.forward(inputs);
       const at::Tensor loss =
           ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, tc.centering);
       const double weight = double(batch.pairs()) * world / double(global_pairs);
       weighted = loss * weight;
+      if (parallel.grad_sync != nullptr) {
+        const at::Tensor zero = zero_for_unused_adapters(model, inputs.media);
+        if (zero.defined()) weighted = weighted + zero;
+      }
       stats.loss += loss.item<double>() * weight;
       stats.pairs += batch.pairs();
       stats.correct += (rewards.chosen > rewards.rejected).sum().item<int64_t>();
       stats.data_tokens += batch.data_tokens;
       stats.backbone_tokens += batch.tokens_in_batch();
+      stats.media_items += packed.media_items;
     }
     if (parallel.grad_sync != nullptr) {
       parallel.grad_sync->backward(weighted, sync);
@@ -83,7 +114,7 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
   const int64_t micro = config.train.micro_batch_pairs;
   const int64_t world = parallel.world_size;
   const auto global_pairs = static_cast<int64_t>(indices.size());
-  std::vector<data::PairBatch> mine;
+  std::vector<PackedBatch> mine;
   for (int64_t first = parallel.rank * micro; first < global_pairs; first += world * micro) {
     const int64_t last = std::min(global_pairs, first + micro);
     const std::vector<int64_t> micro_indices(indices.begin() + first, indices.begin() + last);

@@ -24,6 +24,7 @@
 #include "omnirm/train/batching.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
+#include "omnirm/train/media_hook.h"
 #include "omnirm/train/progress.h"
 #include "omnirm/train/schedule.h"
 #include "omnirm/train/step.h"
@@ -95,13 +96,16 @@ std::string index_line(const data::DatasetIndexSummary& s) {
 }
 
 // This rank's share of a loader batch, packed for the model.
-std::vector<data::PairBatch> pack_share(const data::LoaderBatch& batch, const Config& config) {
-  std::vector<data::PairBatch> packed;
+std::vector<PackedBatch> pack_share(const data::LoaderBatch& batch, const Config& config,
+                                    const std::optional<data::MediaLayout>& layout) {
+  std::vector<PackedBatch> packed;
   packed.reserve(batch.micro_batches.size());
   for (const data::MicroBatch& micro : batch.micro_batches) {
     if (micro.pairs.empty()) continue;
+    std::vector<const data::EncodedPair*> pairs;
+    for (const data::EncodedPair& pair : micro.pairs) pairs.push_back(&pair);
     packed.push_back(
-        data::pack_micro_batch(micro, config.model.prefix_sharing, config.train.margin_scale));
+        pack_batch(pairs, config.model.prefix_sharing, config.train.margin_scale, layout));
   }
   return packed;
 }
@@ -117,9 +121,17 @@ int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& token
   return config.vocab_size;
 }
 
+std::vector<at::Tensor> trainable_parameters(model::RewardModelImpl& model) {
+  std::vector<at::Tensor> trainable;
+  for (const at::Tensor& p : model.parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  return trainable;
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& model,
                                                         const TrainConfig& config) {
-  return make_optimizer(model.parameters(), config);
+  return make_optimizer(trainable_parameters(model), config);
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<at::Tensor>& params,
@@ -176,13 +188,18 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   const bool main = world.is_main();
 
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
-  data::Loader loader(tokenizer, data::loader_options_from_config(config, world.rank, world.size));
+  const MediaSetup media = make_media_setup(config, tokenizer);
+  data::LoaderOptions loader_options =
+      data::loader_options_from_config(config, world.rank, world.size);
+  loader_options.media_layout = media.layout;
+  loader_options.media_hook = media.hook;
+  data::Loader loader(tokenizer, std::move(loader_options));
   for (const data::DatasetIndexSummary& summary : loader.index_summary()) {
     log.print(index_line(summary));
   }
   std::optional<EncodedDataset> eval_set;
   if (!config.data.eval.empty()) {
-    eval_set = load_encoded_dataset(config.data.eval, tokenizer, config.data, /*keep_ties=*/true);
+    eval_set = load_encoded_dataset(config.data.eval, tokenizer, config, /*keep_ties=*/true);
     log.print(fmt::format("eval data:  {}: {}", config.data.eval, eval_set->summary_line()));
   }
 
@@ -201,7 +218,7 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   std::unique_ptr<dist::ParameterShards> shards;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   if (zero) {
-    shards = std::make_unique<dist::ParameterShards>(*comm, model->parameters());
+    shards = std::make_unique<dist::ParameterShards>(*comm, trainable_parameters(*model));
     optimizer = make_optimizer(shards->owned(), tc);
   } else {
     optimizer = make_optimizer(*model, tc);
@@ -237,7 +254,8 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   // After any resume, so that every rank starts from rank 0's weights.
   std::unique_ptr<dist::GradSync> grad_sync;
   if (comm) {
-    grad_sync = std::make_unique<dist::GradSync>(*comm, model->parameters(), config.dist.bucket_mb);
+    grad_sync = std::make_unique<dist::GradSync>(*comm, trainable_parameters(*model),
+                                                 config.dist.bucket_mb);
     log.print(fmt::format("data parallel: {} ranks over {}, dist.zero_stage {}", world.size,
                           comm->backend(), zero ? 1 : 0));
   }
@@ -268,7 +286,7 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     if (!batch) break;  // train.epochs are done
     encode_counts.truncated += batch->counts.truncated;
     encode_counts.dropped += batch->counts.dropped;
-    const std::vector<data::PairBatch> share = pack_share(*batch, config);
+    const std::vector<PackedBatch> share = pack_share(*batch, config, media.layout);
     state.epoch = batch->next.epoch;
     state.data_position = batch->next.to_json();
     const double lr = learning_rate_at(state.step, total_steps, tc);

@@ -71,8 +71,9 @@ struct EncodedPair {
   std::string id;
   std::string task;
   std::vector<std::string> tags;
-  std::vector<MediaRef> media;
-  int32_t dataset = 0;  // index into LoaderOptions::datasets
+  std::vector<MediaRef> media;         // in token order: prompt, chosen, rejected
+  std::vector<MediaItem> media_items;  // the decoded media, one per ref (set by the media hook)
+  int32_t dataset = 0;                 // index into LoaderOptions::datasets
 
   // Tokens this pair takes in a packed batch: P + C + R, or 2P + C + R without sharing.
   int64_t packed_tokens(bool prefix_sharing) const;
@@ -121,6 +122,13 @@ struct LoaderBatch {
 // place where media decoding and the media token layout plug in.
 using MediaHook = std::function<void(const Example& example, EncodedPair& pair)>;
 
+// An Example as a pair ready for batching: tokens (through `cache` when given), labels and its
+// media references (paths joined to `media_root`), handed to `media_hook` when it has media.
+// nullopt when the length policy drops it. Errors are UserErrors naming the record.
+std::optional<EncodedPair> encode_pair(const Example& example, const PairEncoder& encoder,
+                                       EncodeCounts& counts, TokenCache* cache,
+                                       const std::string& media_root, const MediaHook& media_hook);
+
 struct LoaderOptions {
   std::vector<DatasetSource> datasets;
   std::string root;  // media root; empty: each file's own directory
@@ -141,6 +149,7 @@ struct LoaderOptions {
   int64_t prefetch = 4;     // batches ready or in progress ahead of the consumer
   bool token_cache = true;
   MediaHook media_hook;
+  std::optional<MediaLayout> media_layout;  // placeholder expansion (models with adapters)
 };
 
 // Training options from a config: data.train or data.mix, data.* loader keys, train.seed,

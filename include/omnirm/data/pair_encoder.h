@@ -1,10 +1,12 @@
-// Turns an Example into token ids through the chat template and the truncation policy.
+// Turns an Example into token ids through the chat template and the truncation policy;
+// media parts become placeholder tokens (see data/media_layout.h).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
 #include "omnirm/data/example.h"
+#include "omnirm/data/media_layout.h"
 #include "omnirm/data/token_cache.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/text/truncation.h"
@@ -19,7 +21,10 @@ struct EncodeCounts {
 
 class PairEncoder {
  public:
-  PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length, text::TruncationPolicy policy);
+  // With a media layout, placeholders are expanded to their adapters' token counts before the
+  // length budget applies, and a pair whose cut would go through media is dropped.
+  PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length, text::TruncationPolicy policy,
+              std::optional<MediaLayout> media_layout = std::nullopt);
 
   // The pair's tokens, or nullopt when the policy drops it. Updates `counts`.
   std::optional<text::PairTokens> encode(const Example& example, EncodeCounts& counts) const;
@@ -35,6 +40,7 @@ class PairEncoder {
   std::optional<text::PairTokens> fit(text::PairTokens pair, EncodeCounts& counts) const;
 
   const text::Tokenizer& tokenizer_;
+  std::optional<MediaLayout> media_layout_;
   int64_t max_length_;
   text::TruncationPolicy policy_;
   int64_t closing_tokens_;

@@ -1,23 +1,42 @@
-// From dataset indices to a packed PairBatch, and from a PairBatch to model tensors.
+// From encoded pairs to a packed batch (tokens in the pair-prefix or two-sequence layout,
+// plus the decoded media of every item with the rows its adapter output fills), and from a
+// packed batch to model tensors.
 #pragma once
 
 #include <ATen/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
+#include "omnirm/data/media_layout.h"
 #include "omnirm/data/pair_batch.h"
+#include "omnirm/model/media_inputs.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/train/dataset.h"
 
 namespace omnirm::train {
 
-// Packs dataset.pairs[indices[i]] in order; margins are scaled by `margin_scale`.
-data::PairBatch batch_of(const EncodedDataset& dataset, const std::vector<int64_t>& indices,
-                         bool prefix_sharing, double margin_scale);
+// A packed micro-batch on the host.
+struct PackedBatch {
+  data::PairBatch pairs;
+  model::MediaInputs media;  // CPU tensors; undefined kinds are absent
+  int64_t media_items = 0;   // adapter inputs in the batch (a video counts its frames)
+};
 
-// Moves a PairBatch onto `device` as the model's inputs.
-model::ModelInputs make_model_inputs(const data::PairBatch& batch, at::Device device);
+// Packs `pairs` in order; margins are scaled by `margin_scale`. Media items are laid out in
+// token order: per pair prompt, chosen, rejected — and without prefix sharing the prompt's
+// media once more before the rejected response, as the naive layout encodes them twice.
+// `layout` is required when any pair has media items.
+PackedBatch pack_batch(const std::vector<const data::EncodedPair*>& pairs, bool prefix_sharing,
+                       double margin_scale, const std::optional<data::MediaLayout>& layout);
+
+// Packs dataset.pairs[indices[i]] in order (with the dataset's media layout).
+PackedBatch batch_of(const EncodedDataset& dataset, const std::vector<int64_t>& indices,
+                     bool prefix_sharing, double margin_scale);
+
+// Moves a packed batch onto `device` as the model's inputs.
+model::ModelInputs make_model_inputs(const PackedBatch& batch, at::Device device);
 
 // The order pairs are visited in during `epoch`: a seeded permutation when `shuffle`,
 // identical on every machine for the same (size, seed, epoch).

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "omnirm/core/config.h"
 #include "omnirm/data/jsonl_reader.h"
 #include "omnirm/data/loader.h"
+#include "omnirm/data/media_layout.h"
 #include "omnirm/data/pair_encoder.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/text/truncation.h"
@@ -21,6 +23,7 @@ using data::EncodedPair;
 struct EncodedDataset {
   std::string path;
   std::vector<EncodedPair> pairs;
+  std::optional<data::MediaLayout> media_layout;  // how its placeholders were expanded
   data::ReadSummary read;
   data::EncodeCounts encode;
 
@@ -29,9 +32,11 @@ struct EncodedDataset {
   std::string summary_line() const;
 };
 
-// Reads and encodes `path` under data.max_length / data.truncation / data.on_bad_record.
-// `keep_ties` false drops tie records (training data).
+// Reads and encodes `path` under data.max_length / data.truncation / data.on_bad_record, with
+// the run's media (placeholder layout, decoding); media paths are relative to data.root or,
+// when it is empty, to the file's directory. `keep_ties` false drops tie records (training).
+// A pair whose media fail to decode follows data.on_bad_record too.
 EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokenizer& tokenizer,
-                                    const DataConfig& config, bool keep_ties);
+                                    const Config& config, bool keep_ties);
 
 }  // namespace omnirm::train

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "omnirm/core/config.h"
-#include "omnirm/data/pair_batch.h"
 #include "omnirm/model/reward_model.h"
+#include "omnirm/train/batching.h"
 #include "omnirm/train/dataset.h"
 
 namespace omnirm::dist {
@@ -39,6 +39,7 @@ struct StepStats {
   int64_t correct = 0;          // pairs with r_c > r_r
   int64_t data_tokens = 0;      // P + C + R summed over pairs
   int64_t backbone_tokens = 0;  // tokens the backbone processed (layout dependent)
+  int64_t media_items = 0;      // adapter inputs encoded (layout dependent)
   double grad_norm = 0.0;       // before clipping
 };
 
@@ -46,7 +47,7 @@ struct StepStats {
 // Sets every group's learning rate to `lr`. The statistics are this rank's own (loss: its
 // share of the global mean, so the ranks' losses sum to it · world); grad_norm is global.
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
-                         const std::vector<data::PairBatch>& micro_batches, int64_t global_pairs,
+                         const std::vector<PackedBatch>& micro_batches, int64_t global_pairs,
                          const Config& config, double lr, at::Device device,
                          const DataParallelStep& parallel = {});
 

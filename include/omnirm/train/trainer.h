@@ -41,7 +41,11 @@ TrainResult run_training(const Config& config, const TrainOptions& options);
 // tokenizer's.
 int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer);
 
-// Builds the AdamW optimizer: weight decay on matrices only (not on norms and biases).
+// The parameters that train: all but those of frozen adapters (model.freeze_*).
+std::vector<at::Tensor> trainable_parameters(model::RewardModelImpl& model);
+
+// Builds the AdamW optimizer over the trainable parameters: weight decay on matrices only
+// (not on norms and biases).
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& model,
                                                         const TrainConfig& config);
 // The same over a subset of the parameters (a ZeRO-1 shard); empty groups are left out.

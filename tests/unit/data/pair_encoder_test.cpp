@@ -147,12 +147,51 @@ TEST_F(PairEncoderTest, MultiTurnPromptWithoutCriteriaAndMediaParts) {
   const auto pair = encoder.encode(example, counts);
   ASSERT_TRUE(pair.has_value());
   EXPECT_EQ(tokenizer().decode(pair->prompt),
-            "<|im_start|>user\nWhat is this?<|im_end|>\n"
+            "<|im_start|>user\n<image>\nWhat is this?<|im_end|>\n"
             "<|im_start|>assistant\nThe sky.<|im_end|>\n"
             "<|im_start|>user\nIts colour?<|im_end|>\n"
             "<|im_start|>assistant\n");
-  EXPECT_EQ(tokenizer().decode(pair->chosen), "It is blue.<|im_end|>\n");
+  EXPECT_EQ(tokenizer().decode(pair->chosen), "<image>\nIt is blue.<|im_end|>\n");
   EXPECT_EQ(counts.encoded, 1);
+}
+
+TEST_F(PairEncoderTest, MediaLayoutExpandsPlaceholdersAndNeverCutsThroughMedia) {
+  const MediaLayout layout = MediaLayout::of(tokenizer(), 5, 12, 3, 4);
+  Example example = make_example("unused", "It is blue.", "green");
+  example.prompt = {Turn{"user", {image_part("media/sky.png"), text_part("Colour?")}}};
+  example.chosen = {text_part("It is blue."), image_part("media/a.png")};
+  EncodeCounts counts;
+  const auto plain =
+      PairEncoder(tokenizer(), 4096, text::TruncationPolicy::truncate).encode(example, counts);
+  const auto expanded = PairEncoder(tokenizer(), 4096, text::TruncationPolicy::truncate, layout)
+                            .encode(example, counts);
+  ASSERT_TRUE(plain.has_value() && expanded.has_value());
+  auto count_of = [](const std::vector<int32_t>& ids, int32_t id) {
+    return std::count(ids.begin(), ids.end(), id);
+  };
+  EXPECT_EQ(count_of(plain->prompt, layout.image_id), 1);
+  EXPECT_EQ(count_of(expanded->prompt, layout.image_id), 5);
+  EXPECT_EQ(count_of(expanded->chosen, layout.image_id), 5);
+  EXPECT_EQ(expanded->prompt.size(), plain->prompt.size() + 4);
+  EXPECT_EQ(expanded->rejected, plain->rejected);
+
+  // Every budget either keeps both images whole or drops the pair; never a partial run.
+  const auto full = static_cast<int64_t>(expanded->prompt.size() + expanded->chosen.size());
+  int64_t truncated_whole = 0, dropped = 0;
+  for (int64_t budget = 1; budget < full; ++budget) {
+    EncodeCounts cut_counts;
+    const auto cut = PairEncoder(tokenizer(), budget, text::TruncationPolicy::truncate, layout)
+                         .encode(example, cut_counts);
+    if (!cut) {
+      ++dropped;
+      continue;
+    }
+    ++truncated_whole;
+    EXPECT_EQ(count_of(cut->prompt, layout.image_id), 5) << "budget " << budget;
+    EXPECT_EQ(count_of(cut->chosen, layout.image_id), 5) << "budget " << budget;
+  }
+  EXPECT_GT(dropped, 0);
+  EXPECT_GT(truncated_whole, 0);  // some cuts only take text
 }
 
 TEST_F(PairEncoderTest, TruncatePolicyCutsOverLongPairs) {

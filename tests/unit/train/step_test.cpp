@@ -11,7 +11,6 @@
 
 namespace {
 
-using omnirm::data::PairBatch;
 using omnirm::text::PairTokens;
 
 omnirm::Config tiny_config() {
@@ -33,14 +32,14 @@ std::vector<PairTokens> some_pairs() {
           {{11, 12}, {13, 14}, {15, 16, 17}}};
 }
 
-PairBatch pack(const std::vector<PairTokens>& pairs, size_t begin, size_t end) {
+omnirm::train::PackedBatch pack(const std::vector<PairTokens>& pairs, size_t begin, size_t end) {
   std::vector<const PairTokens*> pointers;
   std::vector<float> margins;
   for (size_t i = begin; i < end; ++i) {
     pointers.push_back(&pairs[i]);
     margins.push_back(0.0f);
   }
-  return omnirm::data::pack_pairs(pointers, margins, /*prefix_sharing=*/true);
+  return {omnirm::data::pack_pairs(pointers, margins, /*prefix_sharing=*/true), {}, 0};
 }
 
 omnirm::model::RewardModel fresh_model(const omnirm::Config& config) {
@@ -51,8 +50,8 @@ omnirm::model::RewardModel fresh_model(const omnirm::Config& config) {
 }
 
 // The gradients optimizer_step leaves behind (it clears them before, not after).
-std::vector<at::Tensor> gradients_of_one_step(const omnirm::Config& config,
-                                              const std::vector<PairBatch>& micro_batches) {
+std::vector<at::Tensor> gradients_of_one_step(
+    const omnirm::Config& config, const std::vector<omnirm::train::PackedBatch>& micro_batches) {
   omnirm::model::RewardModel model = fresh_model(config);
   auto optimizer = omnirm::train::make_optimizer(*model, config.train);
   omnirm::train::optimizer_step(*model, *optimizer, micro_batches, 4, config, config.train.lr,
