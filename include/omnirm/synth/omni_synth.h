@@ -33,7 +33,8 @@ struct OmniSynthOptions {
 
 // Writes out_dir/train.jsonl, eval.jsonl, corpus.txt (tokenizer corpus) and the media files
 // under out_dir/media/ (records hold paths relative to out_dir). The same options give the
-// same bytes in every file. Returns a one-line summary. Throws omnirm::UserError for an
+// same bytes in every file; files another run left under out_dir/media/ stay where they are.
+// Returns a one-line summary. Throws omnirm::UserError for an
 // unknown task, negative counts, a bad image size or an unwritable output directory.
 std::string write_omni_synth(const OmniSynthOptions& options, const std::string& out_dir);
 

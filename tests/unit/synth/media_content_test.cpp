@@ -371,6 +371,7 @@ TEST_F(OmniSynthContent, Ti2iChosenPictureCarriesOutTheEditInPlace) {
 TEST_F(OmniSynthContent, Tv2tChosenNamesTheDirectionOfMotion) {
   for (const Example& example : all_records("tv2t")) {
     const MotionProbe seen = motion(prompt_media(example, "video"));
+    EXPECT_EQ(seen.frames, 4) << example.id;
     const std::string chosen = data::text_of(example.chosen);
     EXPECT_EQ(direction_of(chosen), seen.direction) << example.id << ": " << chosen;
     const std::string colour = first_of(chosen, kColourWords);

@@ -84,6 +84,7 @@ PictureProbe probe_picture_file(const std::string& path) {
 MotionProbe probe_motion_file(const std::string& path) {
   const media::Video video = media::decode_video(path);
   MotionProbe probe;
+  probe.frames = static_cast<int>(video.frames.size());
   if (video.frames.size() < 2) return probe;
   const PictureProbe first = probe_picture(video.frames.front().image);
   const PictureProbe last = probe_picture(video.frames.back().image);

@@ -25,6 +25,7 @@ struct MotionProbe {
   std::string colour;     // of the moving object, in the first sampled frame
   std::string direction;  // left | right | up | down
   double distance = 0.0;  // pixels between the first and last sampled frame
+  int frames = 0;         // frames the decoder sampled (at its default 2 fps, 4 frames cap)
 };
 MotionProbe probe_motion_file(const std::string& path);
 
