@@ -86,17 +86,4 @@ void fill_shape(Image& image, ShapeKind shape, Point2 centre, double radius, Rgb
   }
 }
 
-void paste_image(Image& target, const Image& source, int left, int top) {
-  for (int y = 0; y < source.height; ++y) {
-    const int target_y = top + y;
-    if (target_y < 0 || target_y >= target.height) continue;
-    for (int x = 0; x < source.width; ++x) {
-      const int target_x = left + x;
-      if (target_x < 0 || target_x >= target.width) continue;
-      const uint8_t* pixel = source.pixels.data() + (static_cast<size_t>(y) * source.width + x) * 3;
-      set_pixel(target, target_x, target_y, Rgb{pixel[0], pixel[1], pixel[2]});
-    }
-  }
-}
-
 }  // namespace omnirm::media

@@ -47,9 +47,6 @@ void fill_shape(Image& image, ShapeKind shape, Point2 centre, double radius, Rgb
 // Paints every pixel whose centre lies inside triangle (a, b, c), either winding.
 void fill_triangle(Image& image, Point2 a, Point2 b, Point2 c, Rgb colour);
 
-// Copies `source` into `target` with its top-left corner at (left, top); clipped.
-void paste_image(Image& target, const Image& source, int left, int top);
-
 // ---- Images --------------------------------------------------------------------------------
 
 void write_png(const std::string& path, const Image& image);

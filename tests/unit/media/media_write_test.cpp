@@ -106,15 +106,6 @@ TEST(MediaRaster, TriangleWindingDoesNotMatter) {
   EXPECT_GT(ink_stats(clockwise, kInk).count, 300);
 }
 
-TEST(MediaRaster, PasteCopiesAndClips) {
-  Image target = solid_image(10, 10, kBackground);
-  paste_image(target, solid_image(4, 4, kInk), 8, -1);
-  const InkStats stats = ink_stats(target, kInk);
-  EXPECT_EQ(stats.count, 2 * 3);
-  EXPECT_EQ(stats.min_x, 8);
-  EXPECT_EQ(stats.max_y, 2);
-}
-
 TEST_F(MediaWrite, PngRoundTripIsExact) {
   Image image = solid_image(32, 32, kBackground);
   fill_shape(image, ShapeKind::triangle, Point2{16, 18}, 10, kInk);
