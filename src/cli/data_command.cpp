@@ -1,8 +1,10 @@
-// `omnirm data synth | convert | validate | stats`: the embedded synthetic data, conversion
-// from other tools' layouts, complete record and media checks, and what a file holds.
+// `omnirm data synth | convert | validate | stats`: the embedded synthetic data (t2t, and the
+// media tasks where the build has media support), conversion from other tools' layouts,
+// complete record and media checks, and what a file holds.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "omnirm/cli/commands.h"
@@ -14,25 +16,96 @@
 #include "omnirm/data/synth.h"
 #include "omnirm/data/validate.h"
 #include "omnirm/text/tokenizer.h"
+#ifdef OMNIRM_WITH_MEDIA
+#include "omnirm/synth/omni_synth.h"
+#endif
 
 namespace omnirm::cli {
 
 namespace {
 
+struct SynthArguments {
+  std::vector<std::string> tasks = {"t2t"};
+  std::string out = "demo-data";
+  int64_t train_pairs = 0;  // 0 until given: the defaults depend on the tasks
+  int64_t eval_pairs = 0;
+  uint64_t seed = 1234;
+  int image_size = 32;
+};
+
+[[maybe_unused]] bool text_only(const std::vector<std::string>& tasks) {
+  return std::all_of(tasks.begin(), tasks.end(), [](const std::string& t) { return t == "t2t"; });
+}
+
+[[maybe_unused]] std::string comma_list(const std::vector<std::string>& items) {
+  std::string list;
+  for (const std::string& item : items) list += (list.empty() ? "" : ",") + item;
+  return list;
+}
+
+// t2t alone: data::synthesize (4000 / 600 pairs by default).
+void write_text_synth(const SynthArguments& args, bool train_given, bool eval_given) {
+  data::SynthOptions options;
+  options.tasks = args.tasks;  // data::synthesize names unknown tasks
+  if (train_given) options.train_pairs = args.train_pairs;
+  if (eval_given) options.eval_pairs = args.eval_pairs;
+  options.seed = args.seed;
+  const data::SynthSet set = data::synthesize(options);
+  data::write_synth_set(set, args.out);
+  fmt::print("wrote {} train and {} eval pairs to {}\n", set.train.size(), set.eval.size(),
+             args.out);
+}
+
 void add_synth(CLI::App& data) {
   auto* command =
       data.add_subcommand("synth", "Generate the deterministic synthetic preference set");
-  auto options = std::make_shared<data::SynthOptions>();
-  auto out = std::make_shared<std::string>("demo-data");
-  command->add_option("--tasks", options->tasks, "Tasks to generate (t2t)")->delimiter(',');
-  command->add_option("-o,--out", *out, "Output directory (train.jsonl, eval.jsonl, corpus.txt)");
-  command->add_option("--train-pairs", options->train_pairs, "Training pairs");
-  command->add_option("--eval-pairs", options->eval_pairs, "Held-out pairs");
-  command->add_option("--seed", options->seed, "Seed; the same seed gives the same files");
-  command->callback([options, out] {
-    const data::SynthSet set = data::synthesize(*options);
-    data::write_synth_set(set, *out);
-    fmt::print("wrote {} train and {} eval pairs to {}\n", set.train.size(), set.eval.size(), *out);
+  auto args = std::make_shared<SynthArguments>();
+  command
+      ->add_option("--tasks", args->tasks,
+                   "Comma list of tasks (t2t ti2t tv2t ta2t t2i t2v t2a t23d ti2i) or all; "
+                   "default t2t")
+      ->delimiter(',');
+  command->add_option("-o,--out", args->out,
+                      "Output directory (train.jsonl, eval.jsonl, corpus.txt, media/)");
+  auto* train = command->add_option("--train-pairs", args->train_pairs,
+                                    "Training pairs per task (default 4000 for t2t alone, else "
+                                    "400 per task)");
+  auto* eval = command->add_option("--eval-pairs", args->eval_pairs,
+                                   "Held-out pairs per task (default 600 for t2t alone, else 100 "
+                                   "per task)");
+  command->add_option("--seed", args->seed, "Seed; the same seed gives the same files");
+#ifdef OMNIRM_WITH_MEDIA
+  command->add_option("--image-size", args->image_size,
+                      "Side of generated images and video frames in pixels (even, 16..256)");
+#endif
+  command->callback([args, train, eval] {
+    const bool train_given = train->count() > 0;
+    const bool eval_given = eval->count() > 0;
+#ifdef OMNIRM_WITH_MEDIA
+    if (text_only(args->tasks)) {
+      write_text_synth(*args, train_given, eval_given);
+      return;
+    }
+    synth::OmniSynthOptions options;
+    options.tasks = args->tasks;
+    if (train_given) options.train_pairs = args->train_pairs;
+    if (eval_given) options.eval_pairs = args->eval_pairs;
+    options.seed = args->seed;
+    options.image_size = args->image_size;
+    fmt::print("{}\n", synth::write_omni_synth(options, args->out));
+#else
+    const char* media_tasks[] = {"all", "ti2t", "tv2t", "ta2t", "t2i",
+                                 "t2v", "t2a",  "t23d", "ti2i"};
+    for (const std::string& task : args->tasks) {
+      if (std::find(std::begin(media_tasks), std::end(media_tasks), task) !=
+          std::end(media_tasks)) {
+        throw UserError("data synth --tasks " + comma_list(args->tasks) +
+                        ": this build has no media support (built without the media libraries); "
+                        "generate --tasks t2t, or use a build with media");
+      }
+    }
+    write_text_synth(*args, train_given, eval_given);
+#endif
   });
 }
 

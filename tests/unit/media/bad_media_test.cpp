@@ -98,11 +98,11 @@ TEST_F(MediaBadFiles, TruncatedAudio) {
 TEST_F(MediaBadFiles, CorruptAndWrongKindAudio) {
   const std::string wav = noise("noise.wav");
   expect_media_error(user_error_of([&] { decode_audio(wav); }), wav, "not a WAV, FLAC or MP3");
-  write_png(path("picture.wav"), solid_image(8, 8, 1, 2, 3));
+  write_png(path("picture.wav"), solid_image(8, 8, {1, 2, 3}));
   expect_media_error(user_error_of([&] { decode_audio(path("picture.wav")); }), path("picture.wav"),
                      "is a PNG image file, not audio");
   // A video without an audio track.
-  encode_video(path("silent.mp4"), "libx264", {solid_image(16, 16, 0, 0, 0)}, 1);
+  encode_video(path("silent.mp4"), "libx264", {solid_image(16, 16, {0, 0, 0})}, 1);
   expect_media_error(user_error_of([&] { decode_audio(path("silent.mp4")); }), path("silent.mp4"),
                      "no audio stream");
 }
@@ -166,7 +166,7 @@ TEST_F(MediaBadFiles, CorruptAndWrongKindMeshes) {
   const std::string obj = noise("noise.obj");
   const std::string message = user_error_of([&] { decode_point_cloud(obj); });
   EXPECT_EQ(message.rfind(obj + ": ", 0), 0u) << message;
-  write_png(path("render.obj"), solid_image(8, 8, 1, 2, 3));
+  write_png(path("render.obj"), solid_image(8, 8, {1, 2, 3}));
   expect_media_error(user_error_of([&] { decode_point_cloud(path("render.obj")); }),
                      path("render.obj"), "is a PNG image file, not a 3D file");
   omnirm::testing::write_file(path("point.obj"), "v 1 2 3\nv 1 2 3\n");

@@ -31,7 +31,7 @@ void expect_all_pixels_near(const Image& image, int r, int g, int b, int toleran
 }
 
 TEST_F(MediaImage, SolidRedPngDecodesExactly) {
-  write_png(path("red.png"), solid_image(32, 24, 255, 0, 0));
+  write_png(path("red.png"), solid_image(32, 24, {255, 0, 0}));
   const Image image = decode_image(path("red.png"));
   EXPECT_EQ(image.width, 32);
   EXPECT_EQ(image.height, 24);
@@ -49,7 +49,7 @@ TEST_F(MediaImage, GradientPngKeepsEveryPixelInPlace) {
 }
 
 TEST_F(MediaImage, SolidRedJpegDecodesWithinJpegTolerance) {
-  write_jpeg(path("red.jpg"), solid_image(40, 16, 255, 0, 0), 95);
+  write_jpeg(path("red.jpg"), solid_image(40, 16, {255, 0, 0}), 95);
   const Image image = decode_image(path("red.jpg"));
   EXPECT_EQ(image.width, 40);
   EXPECT_EQ(image.height, 16);
@@ -66,14 +66,14 @@ TEST_F(MediaImage, LosslessWebpKeepsEveryPixel) {
 }
 
 TEST_F(MediaImage, LossyWebpSolidBlueDecodesNearBlue) {
-  write_webp(path("blue.webp"), solid_image(24, 24, 0, 0, 255), /*lossless=*/false);
+  write_webp(path("blue.webp"), solid_image(24, 24, {0, 0, 255}), /*lossless=*/false);
   const Image image = decode_image(path("blue.webp"));
   EXPECT_EQ(image.width, 24);
   expect_all_pixels_near(image, 0, 0, 255, 8);
 }
 
 TEST_F(MediaImage, FormatComesFromBytesNotExtension) {
-  write_png(path("actually_png.jpg"), solid_image(8, 8, 0, 255, 0));
+  write_png(path("actually_png.jpg"), solid_image(8, 8, {0, 255, 0}));
   const Image image = decode_image(path("actually_png.jpg"));
   expect_all_pixels_near(image, 0, 255, 0, 0);
 }
@@ -93,14 +93,14 @@ TEST_F(MediaImage, MaxSideShrinksKeepingAspectAndMeanColour) {
 }
 
 TEST_F(MediaImage, MaxSideNeverEnlarges) {
-  write_png(path("small.png"), solid_image(20, 10, 1, 2, 3));
+  write_png(path("small.png"), solid_image(20, 10, {1, 2, 3}));
   const Image image = decode_image(path("small.png"), {.max_side = 256});
   EXPECT_EQ(image.width, 20);
   EXPECT_EQ(image.height, 10);
 }
 
 TEST(MediaImageResize, IntegerFactorAveragesBlocks) {
-  Image image = solid_image(4, 2, 0, 0, 0);
+  Image image = solid_image(4, 2, {0, 0, 0});
   const uint8_t reds[8] = {0, 10, 100, 200, 20, 30, 50, 250};
   for (int i = 0; i < 8; ++i) image.pixels[static_cast<size_t>(i) * 3] = reds[i];
   const Image half = resize_image_area(image, 2, 1);
@@ -110,7 +110,7 @@ TEST(MediaImageResize, IntegerFactorAveragesBlocks) {
 }
 
 TEST(MediaImageResize, FractionalFactorWeightsByCoveredArea) {
-  Image image = solid_image(3, 1, 0, 0, 0);
+  Image image = solid_image(3, 1, {0, 0, 0});
   image.pixels[0] = 0;
   image.pixels[3] = 90;
   image.pixels[6] = 180;

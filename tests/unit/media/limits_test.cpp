@@ -45,7 +45,7 @@ class MediaLimitChecks : public ::testing::Test {
 
   // A real PNG whose IHDR (with a correct CRC) declares width x height.
   std::string png_declaring(uint32_t width, uint32_t height) {
-    write_png(path("small.png"), solid_image(4, 4, 9, 9, 9));
+    write_png(path("small.png"), solid_image(4, 4, {9, 9, 9}));
     std::vector<uint8_t> bytes = read_bytes(path("small.png"));
     put_be32(bytes, 16, width);  // IHDR data starts at 16: width, height
     put_be32(bytes, 20, height);
@@ -67,7 +67,7 @@ TEST_F(MediaLimitChecks, PngDeclaring100000x100000IsRefusedBeforeDecoding) {
 }
 
 TEST_F(MediaLimitChecks, JpegDeclaringHugeSizeIsRefused) {
-  write_jpeg(path("small.jpg"), solid_image(8, 8, 9, 9, 9), 90);
+  write_jpeg(path("small.jpg"), solid_image(8, 8, {9, 9, 9}), 90);
   std::vector<uint8_t> bytes = read_bytes(path("small.jpg"));
   size_t sof = 0;
   for (size_t i = 2; i + 1 < bytes.size(); ++i) {
@@ -117,7 +117,7 @@ TEST_F(MediaLimitChecks, AudioLongerThanTheLimitIsRefusedBeforeDecoding) {
 }
 
 TEST_F(MediaLimitChecks, VideoWithMoreFramesThanTheScanLimitIsRefused) {
-  const std::vector<Image> frames(30, solid_image(64, 48, 10, 20, 30));
+  const std::vector<Image> frames(30, solid_image(64, 48, {10, 20, 30}));
   encode_video(path("many.mp4"), "libx264", frames, 10);
   encode_video(path("many.webm"), "libvpx", frames, 10);
   const MediaLimits tiny{.max_frames_scanned = 10};
@@ -136,7 +136,7 @@ TEST_F(MediaLimitChecks, VideoWithMoreFramesThanTheScanLimitIsRefused) {
 TEST_F(MediaLimitChecks, FrameDirectoryWithTooManyFilesIsRefused) {
   std::filesystem::create_directories(path("frames"));
   for (int i = 0; i < 12; ++i) {
-    write_png(path("frames/f" + std::to_string(100 + i) + ".png"), solid_image(4, 4, 0, 0, 0));
+    write_png(path("frames/f" + std::to_string(100 + i) + ".png"), solid_image(4, 4, {0, 0, 0}));
   }
   expect_media_error(
       user_error_of([&] { decode_video(path("frames"), {}, {.max_frames_scanned = 10}); }),

@@ -22,7 +22,7 @@ class MediaCacheTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
   // A 32x32 image: 3072 decoded bytes.
   std::string image_file(const std::string& name, uint8_t red) {
-    write_png(path(name), solid_image(32, 32, red, 0, 0));
+    write_png(path(name), solid_image(32, 32, {red, 0, 0}));
     return path(name);
   }
 };
@@ -123,7 +123,8 @@ TEST_F(MediaCacheTest, EveryKindIsCached) {
   MediaCache cache(64 << 20);
   write_wav(path("tone.wav"), sine(440, 0.5, 0.5, 16000), 1, 16000);
   omnirm::testing::write_file(path("tri.obj"), "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
-  encode_video(path("clip.mp4"), "libx264", std::vector<Image>(4, solid_image(16, 16, 1, 2, 3)), 2);
+  encode_video(path("clip.mp4"), "libx264", std::vector<Image>(4, solid_image(16, 16, {1, 2, 3})),
+               2);
   for (int round = 0; round < 2; ++round) {
     EXPECT_EQ(cache.audio(path("tone.wav"))->samples.size(), 8000u);
     EXPECT_EQ(cache.log_mel(path("tone.wav"))->num_frames, 50);

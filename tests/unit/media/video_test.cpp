@@ -22,8 +22,8 @@ using namespace omnirm::media::testing;
 std::vector<Image> indexed_frames(int count, int width, int height) {
   std::vector<Image> frames;
   for (int i = 0; i < count; ++i) {
-    Image frame = solid_image(width, height, static_cast<uint8_t>(8 * i),
-                              static_cast<uint8_t>(255 - 8 * i), 64);
+    Image frame = solid_image(width, height,
+                              {static_cast<uint8_t>(8 * i), static_cast<uint8_t>(255 - 8 * i), 64});
     for (int y = 0; y < height; ++y) {
       for (int x = width / 2; x < width; ++x) {
         uint8_t* p = frame.pixels.data() + (static_cast<size_t>(y) * width + x) * 3;
