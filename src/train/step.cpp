@@ -92,6 +92,13 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
       stats.data_tokens += batch.data_tokens;
       stats.backbone_tokens += batch.tokens_in_batch();
       stats.media_items += packed.media_items;
+      const model::MediaInputs& media = packed.media;
+      stats.vision_items += (media.images.defined() ? media.images.size(0) : 0) +
+                            (media.video_frames.defined() ? media.video_frames.size(0) : 0);
+      stats.audio_items += media.audio.defined() ? media.audio.size(0) : 0;
+      stats.point_items += media.points.defined() ? media.points.size(0) : 0;
+      // A token at position p attends to p + 1 keys in either layout.
+      for (int32_t p : batch.positions) stats.attention_keys += int64_t(p) + 1;
     }
     if (parallel.grad_sync != nullptr) {
       parallel.grad_sync->backward(weighted, sync);

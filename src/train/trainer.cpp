@@ -280,12 +280,14 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   result.main_process = main;
   const int64_t first_step = state.step;
   data::EncodeCounts encode_counts;
+  int64_t skipped_records = 0;
   while (state.step < total_steps) {
     const auto step_start = std::chrono::steady_clock::now();
     std::optional<data::LoaderBatch> batch = loader.next();
     if (!batch) break;  // train.epochs are done
     encode_counts.truncated += batch->counts.truncated;
     encode_counts.dropped += batch->counts.dropped;
+    skipped_records += batch->skipped;
     const std::vector<PackedBatch> share = pack_share(*batch, config, media.layout);
     state.epoch = batch->next.epoch;
     state.data_position = batch->next.to_json();
@@ -339,6 +341,12 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
                     "{}, data.truncation {})",
                     encode_counts.truncated, encode_counts.dropped, config.data.max_length,
                     config.data.truncation));
+  }
+  if (skipped_records > 0) {
+    log.print(
+        fmt::format("train data: {} bad records skipped while training (data.on_bad_record: "
+                    "skip)",
+                    skipped_records));
   }
   result.steps = state.step;
   if (main && eval_set) result.final_eval = evaluate(state.step);

@@ -1,5 +1,9 @@
 // `omnirm bench train`: training throughput with prefix sharing on and off, measured side by
-// side in one run on the same batches from the same initial weights.
+// side in one run on the same batches from the same initial weights, beside the ideal: the
+// ratio of the work each layout needs. Work is estimated in training FLOPs (forward and
+// backward, 6 per weight per token) over the backbone's weights, its attention (4·d per
+// allowed query–key pair per layer, times 3) and each adapter's weights times the sequence
+// it runs over (patches, mel frames, point groups).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +18,8 @@ struct LayoutThroughput {
   int64_t pairs = 0;
   int64_t data_tokens = 0;      // P + C + R per pair, the same for both layouts
   int64_t backbone_tokens = 0;  // what the backbone actually processed
+  int64_t media_items = 0;      // adapter inputs encoded
+  double work_flops = 0.0;      // estimated training FLOPs: backbone, attention and adapters
   double pairs_per_second() const { return double(pairs) / seconds; }
   double tokens_per_second() const { return double(data_tokens) / seconds; }
 };
@@ -26,6 +32,8 @@ struct BenchTrainResult {
   double token_ratio() const {
     return double(naive.backbone_tokens) / double(shared.backbone_tokens);
   }
+  // The ideal speedup: estimated training FLOPs without sharing over those with it.
+  double ideal_speedup() const { return naive.work_flops / shared.work_flops; }
 };
 
 // Runs `warmup` untimed then `steps` timed optimizer steps for each layout, repeated `rounds`

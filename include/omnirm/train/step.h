@@ -40,6 +40,10 @@ struct StepStats {
   int64_t data_tokens = 0;      // P + C + R summed over pairs
   int64_t backbone_tokens = 0;  // tokens the backbone processed (layout dependent)
   int64_t media_items = 0;      // adapter inputs encoded (layout dependent)
+  int64_t vision_items = 0;     // of which images and video frames
+  int64_t audio_items = 0;      // audio clips
+  int64_t point_items = 0;      // point clouds
+  int64_t attention_keys = 0;   // (query, key) pairs the attention mask allows
   double grad_norm = 0.0;       // before clipping
 };
 
