@@ -605,3 +605,15 @@ TEST(Config, LoadingValidatesAfterOverrides) {
 
 }  // namespace
 }  // namespace omnirm
+
+// The shipped configs load and validate; the omni-modal one has every adapter.
+TEST(Config, ShippedConfigsLoad) {
+  const std::string root = OMNIRM_SOURCE_DIR;
+  const omnirm::Config demo = omnirm::load_config(root + "/configs/demo.yaml");
+  EXPECT_EQ(demo.model.vision_layers, 0);
+  const omnirm::Config omni = omnirm::load_config(root + "/configs/omni.yaml");
+  EXPECT_GT(omni.model.vision_layers, 0);
+  EXPECT_GT(omni.model.audio_layers, 0);
+  EXPECT_GT(omni.model.point_layers, 0);
+  EXPECT_EQ(omni.data.video_frames, 4);
+}
