@@ -17,7 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "synth_random.h"
+#include "omnirm/data/synth_random.h"
+#include "omnirm/data/synth_template.h"
 #include "synth_t2t_vocabulary.h"
 
 namespace omnirm::data {
@@ -72,34 +73,7 @@ std::string capitalize(std::string text) {
 // Replaces every "{name}" of `pattern` by its slot value; a slot missing from `slots` is a
 // bug in the templates.
 std::string fill(std::string_view pattern, const Slots& slots) {
-  std::string out;
-  size_t position = 0;
-  while (position < pattern.size()) {
-    const size_t open = pattern.find('{', position);
-    if (open == std::string_view::npos) {
-      out += pattern.substr(position);
-      break;
-    }
-    const size_t close = pattern.find('}', open);
-    if (close == std::string_view::npos) {
-      throw std::logic_error("synth template without closing brace: " + std::string(pattern));
-    }
-    out += pattern.substr(position, open - position);
-    const std::string_view name = pattern.substr(open + 1, close - open - 1);
-    bool found = false;
-    for (const auto& [slot, value] : slots) {
-      if (slot == name) {
-        out += value;
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      throw std::logic_error("synth template slot {" + std::string(name) + "} has no value");
-    }
-    position = close + 1;
-  }
-  return out;
+  return data::fill_template(pattern, slots);
 }
 
 // A template with its slots removed: the fixed words a tokenizer must cover.

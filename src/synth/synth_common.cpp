@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "omnirm/core/error.h"
+#include "omnirm/data/synth_template.h"
 
 namespace omnirm::synth::detail {
 namespace {
@@ -134,34 +135,7 @@ data::Turn user_turn(std::vector<data::ContentPart> content) {
 
 std::string fill(std::string_view pattern,
                  std::initializer_list<std::pair<std::string_view, std::string_view>> slots) {
-  std::string out;
-  size_t position = 0;
-  while (position < pattern.size()) {
-    const size_t open = pattern.find('{', position);
-    if (open == std::string_view::npos) {
-      out += pattern.substr(position);
-      break;
-    }
-    const size_t close = pattern.find('}', open);
-    if (close == std::string_view::npos) {
-      throw std::logic_error("synth template without closing brace: " + std::string(pattern));
-    }
-    out += pattern.substr(position, open - position);
-    const std::string_view name = pattern.substr(open + 1, close - open - 1);
-    bool found = false;
-    for (const auto& [slot, value] : slots) {
-      if (slot == name) {
-        out += value;
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      throw std::logic_error("synth template slot {" + std::string(name) + "} has no value");
-    }
-    position = close + 1;
-  }
-  return out;
+  return data::fill_template(pattern, slots);
 }
 
 std::string capitalize(std::string text) {

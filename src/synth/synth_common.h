@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "../data/synth_random.h"
+#include "omnirm/data/synth_random.h"
 #include "omnirm/data/example.h"
 
 namespace omnirm::synth::detail {
