@@ -31,6 +31,7 @@ struct SynthArguments {
   int64_t eval_pairs = 0;
   uint64_t seed = 1234;
   int image_size = 32;
+  bool hold_out_combinations = false;
 };
 
 [[maybe_unused]] bool text_only(const std::vector<std::string>& tasks) {
@@ -77,6 +78,9 @@ void add_synth(CLI::App& data) {
 #ifdef OMNIRM_WITH_MEDIA
   command->add_option("--image-size", args->image_size,
                       "Side of generated images and video frames in pixels (even, 16..256)");
+  command->add_flag("--hold-out-combinations", args->hold_out_combinations,
+                    "Media tasks: eval content combinations (e.g. a colour with a shape) never "
+                    "occur in training; by default eval pairs are new pairs over new files");
 #endif
   command->callback([args, train, eval] {
     const bool train_given = train->count() > 0;
@@ -92,6 +96,7 @@ void add_synth(CLI::App& data) {
     if (eval_given) options.eval_pairs = args->eval_pairs;
     options.seed = args->seed;
     options.image_size = args->image_size;
+    options.hold_out_combinations = args->hold_out_combinations;
     fmt::print("{}\n", synth::write_omni_synth(options, args->out));
 #else
     const char* media_tasks[] = {"all", "ti2t", "tv2t", "ta2t", "t2i",

@@ -70,7 +70,8 @@ std::string describe(std::string_view pattern, Combo combo, int loudness) {
 
 class AudioTaskBase : public TaskGenerator {
  public:
-  explicit AudioTaskBase(const TaskSetup& setup) : setup_(setup), grid_(tone_grid(setup.seed)) {}
+  explicit AudioTaskBase(const TaskSetup& setup)
+      : setup_(setup), grid_(tone_grid(setup.seed, setup.hold_out_combinations)) {}
 
  protected:
   std::string clip(Split split, Combo combo, int loudness, SynthRandom& random) {

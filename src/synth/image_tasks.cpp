@@ -84,7 +84,8 @@ std::string describe(std::string_view pattern, Combo combo, int size) {
 // What the image generators share: the grid, the pool and drawing of pictures.
 class ImageTaskBase : public TaskGenerator {
  public:
-  explicit ImageTaskBase(const TaskSetup& setup) : setup_(setup), grid_(shape_grid(setup.seed)) {}
+  explicit ImageTaskBase(const TaskSetup& setup)
+      : setup_(setup), grid_(shape_grid(setup.seed, setup.hold_out_combinations)) {}
 
  protected:
   std::string picture(Split split, Combo combo, int size, int variant) {

@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, 3> kLyingCriteria = {
 class T23dGenerator : public TaskGenerator {
  public:
   explicit T23dGenerator(const TaskSetup& setup)
-      : setup_(setup), grid_(primitive_grid(setup.seed)) {}
+      : setup_(setup), grid_(primitive_grid(setup.seed, setup.hold_out_combinations)) {}
 
   data::Example content_pair(Split split, SynthRandom& random) override {
     const Combo truth = pick_one(random, grid_.combos(split));
@@ -80,8 +80,16 @@ class T23dGenerator : public TaskGenerator {
   }
 
   data::ContentPart model(Split split, Combo combo, int pose, ModelForm form, SynthRandom& random) {
-    const PrimitiveModel primitive{combo.second, combo.first, pose,
-                                   static_cast<int>(random.below(kModelVariants))};
+    PrimitiveModel primitive{combo.second, combo.first, pose,
+                             static_cast<int>(random.below(kModelVariants))};
+    // A width fixed per file and split (within 10%), so eval models are new objects even
+    // where their combination also occurs in training.
+    SynthRandom turn = keyed_random(
+        setup_.seed,
+        {0x7A3, static_cast<uint64_t>(split), static_cast<uint64_t>(primitive.primitive),
+         static_cast<uint64_t>(primitive.stretch), static_cast<uint64_t>(pose),
+         static_cast<uint64_t>(primitive.variant)});
+    primitive.width_jitter = static_cast<int>(turn.below(21)) - 10;
     const std::string path =
         primitive_model_file(*setup_.pool, primitive, form, split, setup_.image_size);
     return media_part(form == ModelForm::views ? "views" : "mesh", path);

@@ -33,7 +33,8 @@ std::vector<media::Image> draw_motion_frames(const MotionClip& clip, Split split
   std::vector<media::Image> frames;
   for (int i = 0; i < kMotionFrames; ++i) {
     const double moved = travel * i / (kMotionFrames - 1);
-    media::Image frame = media::solid_image(image_size, image_size, kBackground);
+    media::Image frame =
+        media::solid_image(image_size, image_size, split_background(kBackground, split));
     media::fill_shape(frame, media::ShapeKind::square,
                       media::Point2{start_x + dx * moved, start_y + dy * moved}, half,
                       kColours[clip.colour].rgb);
@@ -56,9 +57,9 @@ std::string motion_clip_file(MediaPool& pool, const MotionClip& clip, Split spli
   });
 }
 
-ComboGrid motion_grid(uint64_t seed) {
+ComboGrid motion_grid(uint64_t seed, bool hold_out) {
   return ComboGrid(static_cast<int>(kDirectionNames.size()), static_cast<int>(kColours.size()), 1,
-                   seed, kVideoWorld);
+                   seed, kVideoWorld, hold_out);
 }
 
 }  // namespace omnirm::synth::detail

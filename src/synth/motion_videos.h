@@ -38,6 +38,6 @@ std::string motion_clip_file(MediaPool& pool, const MotionClip& clip, Split spli
                              int image_size);
 
 // Rows: directions; columns: colours. Eval holds one colour per direction, all different.
-ComboGrid motion_grid(uint64_t seed);
+ComboGrid motion_grid(uint64_t seed, bool hold_out);
 
 }  // namespace omnirm::synth::detail

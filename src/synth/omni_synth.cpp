@@ -129,7 +129,8 @@ std::string write_omni_synth(const OmniSynthOptions& options, const std::string&
   std::unordered_set<std::string> seen(set.tokenizer_corpus.begin(), set.tokenizer_corpus.end());
 
   detail::MediaPool pool(out_dir);
-  const detail::TaskSetup setup{options.seed, options.image_size, &pool};
+  const detail::TaskSetup setup{options.seed, options.image_size, &pool,
+                                options.hold_out_combinations};
   for (const std::string& task : tasks) {
     if (task == "t2t") continue;
     const auto index = static_cast<uint64_t>(

@@ -118,7 +118,7 @@ void draw_silhouette(media::Image& image, const media::Mesh& mesh, Project proje
 }  // namespace
 
 media::Mesh build_primitive_mesh(const PrimitiveModel& model) {
-  const double half_width = kWidth[model.stretch] / 2.0;
+  const double half_width = kWidth[model.stretch] * (1.0 + model.width_jitter / 100.0) / 2.0;
   const double half_height = kHeight[model.stretch] / 2.0;
   const int segments = kSegments[model.variant];
   MeshBuilder builder;
@@ -144,7 +144,7 @@ media::Mesh build_primitive_mesh(const PrimitiveModel& model) {
   return mesh;
 }
 
-media::Image render_views(const media::Mesh& mesh, int cell) {
+media::Image render_views(const media::Mesh& mesh, int cell, media::Rgb background) {
   double extent = 0.0;
   for (const Vec3& v : mesh.vertices) {
     extent = std::max(extent,
@@ -152,7 +152,7 @@ media::Image render_views(const media::Mesh& mesh, int cell) {
   }
   const double scale = 0.46 * cell / std::max(extent, 1e-9);
   const double half = cell / 2.0;
-  media::Image image = media::solid_image(2 * cell, 2 * cell, kViewBackground);
+  media::Image image = media::solid_image(2 * cell, 2 * cell, background);
   // Cell origins (left, top) and, per view, the model axes on the image's right and up.
   auto to_pixel = [&](int left, int top, double right, double up) {
     return media::Point2{left + half + scale * right, top + half - scale * up};
@@ -177,7 +177,8 @@ std::string primitive_model_file(MediaPool& pool, const PrimitiveModel& model, M
       std::string(split_name(split)) + "/" +
       media_stem({kMeshWorld, static_cast<uint64_t>(split), static_cast<uint64_t>(model.primitive),
                   static_cast<uint64_t>(model.stretch), static_cast<uint64_t>(model.pose),
-                  static_cast<uint64_t>(model.variant)});
+                  static_cast<uint64_t>(model.variant),
+                  static_cast<uint64_t>(model.width_jitter + 10)});
   switch (form) {
     case ModelForm::ply:
       return pool.file("media/mesh/" + stem + ".ply", [&](const std::string& path) {
@@ -189,14 +190,15 @@ std::string primitive_model_file(MediaPool& pool, const PrimitiveModel& model, M
       });
     default:
       return pool.file("media/views/" + stem + ".png", [&](const std::string& path) {
-        media::write_png(path, render_views(build_primitive_mesh(model), image_size));
+        media::write_png(path, render_views(build_primitive_mesh(model), image_size,
+                                            split_background(kViewBackground, split)));
       });
   }
 }
 
-ComboGrid primitive_grid(uint64_t seed) {
+ComboGrid primitive_grid(uint64_t seed, bool hold_out) {
   return ComboGrid(static_cast<int>(kStretchNames.size()), static_cast<int>(kPrimitiveNames.size()),
-                   2, seed, kMeshWorld);
+                   2, seed, kMeshWorld, hold_out);
 }
 
 }  // namespace omnirm::synth::detail

@@ -24,10 +24,11 @@ inline constexpr int kModelVariants = 2;
 enum class ModelForm { ply = 0, obj = 1, views = 2 };
 
 struct PrimitiveModel {
-  int primitive = 0;  // index into kPrimitiveNames
-  int stretch = 0;    // index into kStretchNames
-  int pose = 0;       // index into kPoseNames
-  int variant = 0;    // 0 .. kModelVariants - 1: tessellation fineness
+  int primitive = 0;     // index into kPrimitiveNames
+  int stretch = 0;       // index into kStretchNames
+  int pose = 0;          // index into kPoseNames
+  int variant = 0;       // 0 .. kModelVariants - 1: tessellation fineness
+  int width_jitter = 0;  // percent added to the width, -10 .. 10
 };
 
 // The model's triangles: width along x and z, height along y (upright) or x (lying), centred
@@ -37,7 +38,7 @@ media::Mesh build_primitive_mesh(const PrimitiveModel& model);
 // A (2 * cell) x (2 * cell) RGB grid of silhouettes: front (x right, y up) top left, side
 // (z right, y up) top right, top (x right, z down) bottom left, oblique bottom right. One
 // scale for all four, so proportions are comparable between views.
-media::Image render_views(const media::Mesh& mesh, int cell);
+media::Image render_views(const media::Mesh& mesh, int cell, media::Rgb background);
 
 // media/mesh/<split>/<stem>.ply | .obj, or media/views/<split>/<stem>.png (cells of
 // image_size; opaque stem, see media_stem), written on first use. Returns the path;
@@ -47,6 +48,6 @@ std::string primitive_model_file(MediaPool& pool, const PrimitiveModel& model, M
 
 // Rows: proportions (tall, flat); columns: primitives. Eval holds one primitive per
 // proportion, the two different.
-ComboGrid primitive_grid(uint64_t seed);
+ComboGrid primitive_grid(uint64_t seed, bool hold_out);
 
 }  // namespace omnirm::synth::detail

@@ -21,7 +21,8 @@ media::Image draw_shape_picture(const ShapePicture& picture, Split split, uint64
              static_cast<uint64_t>(picture.variant)});
   const double x = uniform(place, radius + 1.0, side - radius - 1.0);
   const double y = uniform(place, radius + 1.0, side - radius - 1.0);
-  media::Image image = media::solid_image(image_size, image_size, kBackground);
+  media::Image image =
+      media::solid_image(image_size, image_size, split_background(kBackground, split));
   media::fill_shape(image, static_cast<media::ShapeKind>(picture.shape), media::Point2{x, y},
                     radius, kColours[picture.colour].rgb);
   return image;
@@ -38,9 +39,9 @@ std::string shape_picture_file(MediaPool& pool, const ShapePicture& picture, Spl
   });
 }
 
-ComboGrid shape_grid(uint64_t seed) {
+ComboGrid shape_grid(uint64_t seed, bool hold_out) {
   return ComboGrid(static_cast<int>(kShapeNames.size()), static_cast<int>(kColours.size()), 1, seed,
-                   kImageWorld);
+                   kImageWorld, hold_out);
 }
 
 }  // namespace omnirm::synth::detail

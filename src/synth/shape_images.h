@@ -33,6 +33,6 @@ std::string shape_picture_file(MediaPool& pool, const ShapePicture& picture, Spl
                                uint64_t seed, int image_size);
 
 // Rows: shapes; columns: colours. Eval holds one colour per shape, all different.
-ComboGrid shape_grid(uint64_t seed);
+ComboGrid shape_grid(uint64_t seed, bool hold_out);
 
 }  // namespace omnirm::synth::detail

@@ -37,6 +37,12 @@ data::Example criteria_example(const CriteriaDraw& draw, int wanted, bool twin) 
 
 const char* split_name(Split split) { return split == Split::train ? "train" : "eval"; }
 
+media::Rgb split_background(media::Rgb colour, Split split) {
+  if (split == Split::train) return colour;
+  auto darker = [](uint8_t v) { return static_cast<uint8_t>(v >= 3 ? v - 3 : 0); };
+  return media::Rgb{darker(colour.r), darker(colour.g), darker(colour.b)};
+}
+
 SynthRandom keyed_random(uint64_t seed, std::initializer_list<uint64_t> key) {
   uint64_t mixed = 0x6A09E667F3BCC909ULL;
   for (const uint64_t part : key) {
@@ -58,13 +64,15 @@ double uniform(SynthRandom& random, double low, double high) {
   return low + (high - low) * static_cast<double>(random.below(kSteps)) / kSteps;
 }
 
-ComboGrid::ComboGrid(int rows, int cols, int step, uint64_t seed, uint64_t world)
-    : rows_(rows), cols_(cols), step_(step) {
+ComboGrid::ComboGrid(int rows, int cols, int step, uint64_t seed, uint64_t world, bool hold_out)
+    : rows_(rows), cols_(cols), step_(step), hold_out_(hold_out) {
   SynthRandom layout = keyed_random(seed, {0xC0B0, world});
   offset_ = static_cast<int>(layout.below(static_cast<uint64_t>(cols)));
 }
 
-bool ComboGrid::is_eval(int row, int col) const { return col == (offset_ + row * step_) % cols_; }
+bool ComboGrid::is_eval(int row, int col) const {
+  return hold_out_ && col == (offset_ + row * step_) % cols_;
+}
 
 std::vector<std::pair<int, int>> ComboGrid::combos(Split split) const {
   std::vector<std::pair<int, int>> out;

@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "omnirm/data/synth_random.h"
 #include "omnirm/data/example.h"
+#include "omnirm/data/synth_random.h"
+#include "omnirm/media/media_write.h"
 
 namespace omnirm::synth::detail {
 
@@ -21,6 +22,10 @@ using data::SynthRandom;
 enum class Split { train = 0, eval = 1 };
 
 const char* split_name(Split split);
+
+// A background colour as `split` paints it: eval backgrounds are 3 levels darker, too little
+// to see or to matter, enough that no eval picture is byte-identical to a training one.
+media::Rgb split_background(media::Rgb colour, Split split);
 
 // A stream that depends only on `seed` and `key`: the parameters of one media file, so a
 // file's bytes do not depend on which pair asked for it first.
@@ -33,14 +38,16 @@ std::string media_stem(std::initializer_list<uint64_t> key);
 // A uniform double in [low, high) drawn with integer arithmetic only.
 double uniform(SynthRandom& random, double low, double high);
 
-// rows x cols content combinations; eval holds (r, (offset + r * step) % cols) for every row,
-// with offset drawn from `seed` and `world`. `step` keeps the held-out columns distinct.
+// rows x cols content combinations. With `hold_out`, eval holds (r, (offset + r * step) % cols)
+// for every row, with offset drawn from `seed` and `world` (`step` keeps the held-out columns
+// distinct), and train the others; without, both splits draw from every combination.
 class ComboGrid {
  public:
-  ComboGrid(int rows, int cols, int step, uint64_t seed, uint64_t world);
+  ComboGrid(int rows, int cols, int step, uint64_t seed, uint64_t world, bool hold_out);
+  // Whether (row, col) belongs to eval only.
   bool is_eval(int row, int col) const;
   bool in_split(int row, int col, Split split) const {
-    return is_eval(row, col) == (split == Split::eval);
+    return !hold_out_ || is_eval(row, col) == (split == Split::eval);
   }
   // All combinations of `split` as (row, col), row-major.
   std::vector<std::pair<int, int>> combos(Split split) const;
@@ -52,6 +59,7 @@ class ComboGrid {
   int cols_;
   int step_;
   int offset_;
+  bool hold_out_;
 };
 
 // Writes each media file the first time a pair asks for it. Paths are relative to out_dir.

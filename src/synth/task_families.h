@@ -13,6 +13,7 @@ struct TaskSetup {
   uint64_t seed = 0;
   int image_size = 32;
   MediaPool* pool = nullptr;
+  bool hold_out_combinations = false;  // eval content combinations never seen in training
 };
 
 std::unique_ptr<TaskGenerator> make_ti2t(const TaskSetup& setup);

@@ -62,9 +62,9 @@ std::string tone_clip_file(MediaPool& pool, const ToneClip& clip, Split split, u
   });
 }
 
-ComboGrid tone_grid(uint64_t seed) {
+ComboGrid tone_grid(uint64_t seed, bool hold_out) {
   return ComboGrid(static_cast<int>(kPitchNames.size()), static_cast<int>(kBeepCountWords.size()),
-                   1, seed, kAudioWorld);
+                   1, seed, kAudioWorld, hold_out);
 }
 
 }  // namespace omnirm::synth::detail

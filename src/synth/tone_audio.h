@@ -36,6 +36,6 @@ std::vector<float> synthesize_tone(const ToneClip& clip, Split split, uint64_t s
 std::string tone_clip_file(MediaPool& pool, const ToneClip& clip, Split split, uint64_t seed);
 
 // Rows: pitches; columns: beep counts. Eval holds one count per pitch, the two different.
-ComboGrid tone_grid(uint64_t seed);
+ComboGrid tone_grid(uint64_t seed, bool hold_out);
 
 }  // namespace omnirm::synth::detail

@@ -65,7 +65,8 @@ std::string describe(std::string_view pattern, Combo combo, int speed) {
 
 class VideoTaskBase : public TaskGenerator {
  public:
-  explicit VideoTaskBase(const TaskSetup& setup) : setup_(setup), grid_(motion_grid(setup.seed)) {}
+  explicit VideoTaskBase(const TaskSetup& setup)
+      : setup_(setup), grid_(motion_grid(setup.seed, setup.hold_out_combinations)) {}
 
  protected:
   std::string clip(Split split, Combo combo, int speed, SynthRandom& random) {

@@ -29,6 +29,11 @@ struct OmniSynthOptions {
   int64_t eval_pairs = 100;        // per task
   uint64_t seed = 1234;
   int image_size = 32;  // side of images and video frames in pixels (even, 16..256)
+  // false: eval pairs are new pairs over new media files (other positions, timings, sizes and
+  // orientations) drawn from the same content combinations as training; true: eval content
+  // combinations (e.g. a colour with a shape) never occur in training, a test of
+  // compositional generalization.
+  bool hold_out_combinations = false;
 };
 
 // Writes out_dir/train.jsonl, eval.jsonl, corpus.txt (tokenizer corpus) and the media files

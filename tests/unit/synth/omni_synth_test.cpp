@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 
 #include "omnirm/core/error.h"
@@ -144,6 +145,51 @@ TEST(OmniSynth, BadOptionsAreOneLineUserErrors) {
   message = user_error_of(options, dir + "/occupied/out");
   EXPECT_NE(message.find("occupied"), std::string::npos) << message;
   for (const std::string& text : {message}) EXPECT_EQ(text.find('\n'), std::string::npos);
+}
+
+// "blue-square" of "media/image/eval/blue-square-small-1.png": the content combination.
+std::set<std::string> image_combos(const std::map<std::string, std::string>& files,
+                                   const std::string& split) {
+  std::set<std::string> combos;
+  const std::string prefix = "media/image/" + split + "/";
+  for (const auto& [path, bytes] : files) {
+    if (!path.starts_with(prefix)) continue;
+    const std::string name = path.substr(prefix.size());
+    const size_t second_dash = name.find('-', name.find('-') + 1);
+    combos.insert(name.substr(0, second_dash));
+  }
+  return combos;
+}
+
+TEST(OmniSynth, EvalMediaAreNewFilesWithOrWithoutHeldOutCombinations) {
+  for (const bool hold_out : {false, true}) {
+    const std::string dir = omnirm::testing::make_temp_dir("synth-split");
+    OmniSynthOptions options = small_options(5);
+    options.hold_out_combinations = hold_out;
+    write_omni_synth(options, dir);
+    const auto files = tree_of(dir);
+    std::set<std::string> train_bytes;
+    for (const auto& [path, bytes] : files) {
+      if (path.starts_with("media/") && path.find("/train/") != std::string::npos) {
+        train_bytes.insert(bytes);
+      }
+    }
+    int eval_files = 0;
+    for (const auto& [path, bytes] : files) {
+      if (!path.starts_with("media/") || path.find("/eval/") == std::string::npos) continue;
+      ++eval_files;
+      EXPECT_EQ(train_bytes.count(bytes), 0u) << path << " repeats a training file";
+    }
+    EXPECT_GT(eval_files, 0);
+    const std::set<std::string> train = image_combos(files, "train");
+    const std::set<std::string> eval = image_combos(files, "eval");
+    ASSERT_FALSE(eval.empty());
+    size_t shared = 0;
+    for (const std::string& combo : eval) shared += train.count(combo);
+    // Held-out combinations are checked on the records (media_content_test.cpp).
+    if (!hold_out) EXPECT_GT(shared, 0u);
+    fs::remove_all(dir);
+  }
 }
 
 TEST(OmniSynth, FullDefaultSizeSetIsQuick) {
