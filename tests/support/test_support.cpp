@@ -11,6 +11,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <gtest/gtest.h>
+
+#include "omnirm/core/error.h"
+
 #ifndef OMNIRM_BINARY
 #define OMNIRM_BINARY "omnirm"
 #endif
@@ -90,6 +94,16 @@ std::string make_tiny_run_dir(const std::string& dir, const TinyRun& run) {
                  std::to_string(run.micro_batch_pairs) +
                  "\n  max_steps: 8\n  save_every: 4\n  keep_last: 5\n  lr: 0.003\n"
                  "  threads: 1\n  log_every: 1\n");
+  return "";
+}
+
+std::string user_error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const UserError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a UserError";
   return "";
 }
 

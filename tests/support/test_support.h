@@ -1,6 +1,7 @@
 // Helpers shared by the test executables: scratch directories and running the binary.
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace omnirm::testing {
@@ -35,6 +36,10 @@ struct TinyRun {
   std::string extra_model_yaml;
 };
 std::string make_tiny_run_dir(const std::string& dir, const TinyRun& run);
+
+// The message of the omnirm::UserError that `action` throws; a test failure when it throws
+// none.
+std::string user_error_of(const std::function<void()>& action);
 
 // Path of the built omnirm binary and of the source tree.
 std::string omnirm_binary();

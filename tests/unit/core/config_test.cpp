@@ -19,16 +19,7 @@
 namespace omnirm {
 namespace {
 
-// The message of the UserError that `action` throws; a test failure when it throws none.
-std::string user_error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const UserError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a UserError";
-  return "";
-}
+using testing::user_error_of;
 
 std::string parse_error(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   return user_error_of([&] { parse_config(yaml, "configs/demo.yaml", overrides); });

@@ -9,19 +9,12 @@
 
 #include "omnirm/core/config.h"
 #include "omnirm/core/error.h"
+#include "support/test_support.h"
 
 namespace omnirm {
 namespace {
 
-std::string user_error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const UserError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected a UserError";
-  return "";
-}
+using testing::user_error_of;
 
 TEST(MediaConfig, DefaultsGiveATextOnlyModel) {
   const Config config = parse_config("", "empty.yaml");
