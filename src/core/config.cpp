@@ -70,6 +70,8 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, patch_size),
     OMNIRM_CONFIG_KEY(model, image_tokens),
     OMNIRM_CONFIG_KEY(model, max_frames),
+    OMNIRM_CONFIG_KEY(model, resampler_locality),
+    OMNIRM_CONFIG_KEY(model, video_temporal_patch),
     OMNIRM_CONFIG_KEY(model, audio_layers),
     OMNIRM_CONFIG_KEY(model, audio_hidden),
     OMNIRM_CONFIG_KEY(model, audio_heads),
@@ -497,6 +499,7 @@ void validate_vision(const ModelConfig& model) {
   require_positive("model.patch_size", model.patch_size);
   require_positive("model.image_tokens", model.image_tokens);
   require_positive("model.max_frames", model.max_frames);
+  require_positive("model.video_temporal_patch", model.video_temporal_patch);
   require_divisible("model.vision_hidden", model.vision_hidden, "model.vision_heads",
                     model.vision_heads);
   require_divisible("model.image_size", model.image_size, "model.patch_size", model.patch_size);
@@ -562,6 +565,7 @@ void validate_model(const ModelConfig& model) {
   require_positive_number("model.rms_norm_eps", model.rms_norm_eps);
   require_fraction("model.head_dropout", model.head_dropout, /*one_allowed=*/false);
   require_non_negative_number("model.init_std", model.init_std);
+  require_non_negative_number("model.resampler_locality", model.resampler_locality);
   require_one_of("model.attention_backend", model.attention_backend,
                  {"reference", "sdpa", "cuda", "auto"});
   validate_vision(model);
@@ -666,6 +670,10 @@ void validate_config(const Config& config) {
           fmt::format("data.video_frames ({}) must not exceed model.max_frames ({}), the "
                       "temporal positions the resampler has",
                       config.data.video_frames, config.model.max_frames));
+  require(config.data.video_frames % config.model.video_temporal_patch == 0,
+          fmt::format("data.video_frames ({}) must be a multiple of model.video_temporal_patch "
+                      "({}), the frames one vision patch spans",
+                      config.data.video_frames, config.model.video_temporal_patch));
   validate_train(config.train);
   require_positive("eval.batch_pairs", config.eval.batch_pairs);
   validate_dist(config.dist);

@@ -30,6 +30,14 @@ at::ScalarType parameter_dtype(torch::nn::Module& module) {
 // [B, T, D] → [B * T, D]
 at::Tensor item_major_rows(const at::Tensor& tokens) { return tokens.flatten(0, 1); }
 
+// Frames [F, 3, S, S] (each video's frames consecutive, its count a multiple of T) → tubelets
+// [F / T, 3·T, S, S], channels frame-major; T = 1 returns the frames as they are.
+at::Tensor group_frames(const at::Tensor& frames, int64_t temporal_patch) {
+  if (temporal_patch == 1) return frames;
+  return frames.reshape(
+      {frames.size(0) / temporal_patch, 3 * temporal_patch, frames.size(2), frames.size(3)});
+}
+
 }  // namespace
 
 MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) {
@@ -41,6 +49,7 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     vision.num_layers = config.vision_layers;
     vision.num_heads = config.vision_heads;
     vision.intermediate_size = config.vision_intermediate;
+    vision.temporal_patch = config.video_temporal_patch;
     vision_tower_ = register_module("vision_tower", VisionTower(vision));
     ResamplerOptions resampler;
     resampler.num_queries = config.image_tokens;
@@ -49,6 +58,8 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     resampler.kv_dim = config.vision_hidden;
     resampler.out_dim = config.hidden_size;
     resampler.max_frames = config.max_frames;
+    resampler.locality = config.resampler_locality;
+    resampler.grid_side = config.image_size / config.patch_size;
     resampler_ = register_module("resampler", Resampler(resampler));
     if (config.freeze_vision) {
       freeze(*vision_tower_);
@@ -93,9 +104,11 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
   if (has_images || has_video) {
     TORCH_CHECK(has_vision(), "media inputs: the batch has images or video frames but the model ",
                 "has no vision tower (model.vision_layers = 0)");
+    const int64_t tp = config_.video_temporal_patch;
     const int64_t images = rows_of(media.images);
     const int64_t frames = rows_of(media.video_frames);
-    std::vector<at::Tensor> pixels;
+    const int64_t tubelets = frames / tp;
+    std::vector<at::Tensor> pixels;  // each [N, 3, S, S]
     std::vector<at::Tensor> frame_index;
     if (has_images) {
       pixels.push_back(media.images);
@@ -109,7 +122,13 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
       TORCH_CHECK((media.frame_index >= 0).all().item<bool>(),
                   "media inputs: frame_index holds a negative frame position");
       pixels.push_back(media.video_frames);
-      frame_index.push_back(media.frame_index.to(at::kLong));
+      // A tubelet takes the position of its first frame, counted in tubelets.
+      const at::Tensor first = media.frame_index.to(at::kLong).slice(0, 0, frames, tp);
+      TORCH_CHECK(frames % tp == 0 && (first % tp == 0).all().item<bool>(),
+                  "media inputs: each video's frames must come in whole groups of "
+                  "model.video_temporal_patch = ",
+                  tp);
+      frame_index.push_back(first.div(tp, "floor"));
     }
     for (const at::Tensor& batch : pixels) {
       TORCH_CHECK(batch.dim() == 4 && batch.size(1) == 3 && batch.size(2) == config_.image_size &&
@@ -117,11 +136,14 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
                   "media inputs: images and video frames must be [B, 3, ", config_.image_size, ", ",
                   config_.image_size, "] (model.image_size), got ", batch.sizes());
     }
+    // Still images enter as T copies of themselves; video frames as tubelets of T frames.
+    if (has_images) pixels[0] = tp == 1 ? pixels[0] : pixels[0].repeat({1, tp, 1, 1});
+    if (has_video) pixels.back() = group_frames(pixels.back(), tp);
     const at::Tensor all_pixels = at::cat(pixels).to(parameter_dtype(*vision_tower_));
-    const at::Tensor tokens =
-        resampler_->forward(vision_tower_->forward(all_pixels), at::cat(frame_index));  // [I+F,Q,D]
+    const at::Tensor tokens = resampler_->forward(vision_tower_->forward(all_pixels),
+                                                  at::cat(frame_index));  // [I + F/T, Q, D]
     if (has_images) features.images = item_major_rows(tokens.narrow(0, 0, images));
-    if (has_video) features.video = item_major_rows(tokens.narrow(0, images, frames));
+    if (has_video) features.video = item_major_rows(tokens.narrow(0, images, tubelets));
     encoded_items_ += images + frames;
   }
 

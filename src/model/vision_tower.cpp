@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 namespace omnirm::model {
 
 VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
@@ -13,8 +15,8 @@ VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
   auto embeddings = register_module("embeddings", std::make_shared<torch::nn::Module>());
   patch_embedding_ = embeddings->register_module(
       "patch_embedding",
-      torch::nn::Conv2d(
-          torch::nn::Conv2dOptions(3, o.hidden_size, o.patch_size).stride(o.patch_size)));
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(3 * o.temporal_patch, o.hidden_size, o.patch_size)
+                            .stride(o.patch_size)));
   position_embedding_ = embeddings->register_module(
       "position_embedding", torch::nn::Embedding(num_patches_, o.hidden_size));
   auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
@@ -27,8 +29,9 @@ VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
 }
 
 at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
-  TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == 3,
-              "vision tower: pixels must be [B, 3, S, S], got ", pixels.sizes());
+  TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == patch_embedding_->options.in_channels(),
+              "vision tower: pixels must be [B, ", patch_embedding_->options.in_channels(),
+              ", S, S], got ", pixels.sizes());
   at::Tensor patches = patch_embedding_->forward(pixels).flatten(2).transpose(1, 2);  // [B, P, D]
   TORCH_CHECK(patches.size(1) == num_patches_, "vision tower: expected ", num_patches_,
               " patches, the image gives ", patches.size(1));
@@ -37,7 +40,33 @@ at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
   return post_layernorm_->forward(hidden);
 }
 
+namespace {
+
+// [queries, side²]: −locality · (distance of each patch from the query's cell centre / cell)².
+at::Tensor make_locality_bias(int64_t queries, int64_t side, double locality) {
+  const auto cells = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(queries))));
+  const double cell = static_cast<double>(side) / static_cast<double>(cells);
+  at::Tensor bias = at::empty({queries, side * side}, at::kFloat);
+  auto out = bias.accessor<float, 2>();
+  for (int64_t q = 0; q < queries; ++q) {
+    const double centre_row = (static_cast<double>(q / cells) + 0.5) * cell - 0.5;
+    const double centre_col = (static_cast<double>(q % cells) + 0.5) * cell - 0.5;
+    for (int64_t p = 0; p < side * side; ++p) {
+      const double dr = (static_cast<double>(p / side) - centre_row) / cell;
+      const double dc = (static_cast<double>(p % side) - centre_col) / cell;
+      out[q][p] = static_cast<float>(-locality * (dr * dr + dc * dc));
+    }
+  }
+  return bias;
+}
+
+}  // namespace
+
 ResamplerImpl::ResamplerImpl(const ResamplerOptions& o) : options_(o) {
+  if (o.locality > 0.0) {
+    TORCH_CHECK(o.grid_side > 0, "resampler: locality needs the patch grid side");
+    locality_bias_ = make_locality_bias(o.num_queries, o.grid_side, o.locality);
+  }
   query_ = register_parameter("query", at::randn({o.num_queries, o.embed_dim}) * 0.02);
   kv_proj_ = register_module(
       "kv_proj", torch::nn::Linear(torch::nn::LinearOptions(o.kv_dim, o.embed_dim).bias(false)));
@@ -65,9 +94,15 @@ at::Tensor ResamplerImpl::forward(const at::Tensor& features, const at::Tensor& 
   at::Tensor kv = ln_kv_->forward(kv_proj_->forward(features));                   // [B, P, E]
   at::Tensor time = temporal_embedding_->forward(frame_index).unsqueeze(1);       // [B, 1, E]
   at::Tensor q = ln_q_->forward(query_).unsqueeze(0).expand({b, -1, -1}) + time;  // [B, Q, E]
+  at::Tensor bias;  // [Q, P], added to every head's logits
+  if (locality_bias_.defined()) {
+    TORCH_CHECK(features.size(1) == locality_bias_.size(1), "resampler: ", features.size(1),
+                " patches, the locality grid has ", locality_bias_.size(1));
+    bias = locality_bias_.to(kv.device(), kv.scalar_type());
+  }
   // torch's MultiheadAttention takes [L, B, E].
   auto [out, weights] = attn_->forward(q.transpose(0, 1), (kv + time).transpose(0, 1),
-                                       kv.transpose(0, 1), {}, /*need_weights=*/false);
+                                       kv.transpose(0, 1), {}, /*need_weights=*/false, bias);
   return proj_->forward(ln_post_->forward(out.transpose(0, 1)));  // [B, Q, out_dim]
 }
 

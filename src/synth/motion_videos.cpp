@@ -8,8 +8,8 @@ namespace omnirm::synth::detail {
 namespace {
 
 constexpr uint64_t kVideoWorld = 2;
-constexpr double kHalfSideFraction = 0.1;                        // of the frame side
-constexpr double kTravelFraction[2] = {0.21, 0.56};              // slow, fast: first to last frame
+constexpr double kHalfSideFraction = 0.14;                       // of the frame side
+constexpr double kTravelFraction[2] = {0.3, 0.6};                // slow, fast: first to last frame
 constexpr int kStep[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};  // per direction, y down
 
 }  // namespace

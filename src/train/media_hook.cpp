@@ -82,9 +82,10 @@ MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokeniz
   const ModelConfig& m = config.model;
   if (m.vision_layers > 0 || m.audio_layers > 0 || m.point_layers > 0) {
     const model::MediaTokenCounts counts = model::media_token_counts(m);
-    setup.layout = data::MediaLayout::of(tokenizer, counts.image,
-                                         counts.video_frame * config.data.video_frames,
-                                         counts.audio, counts.points);
+    setup.layout = data::MediaLayout::of(
+        tokenizer, counts.image,
+        counts.video_frame * (config.data.video_frames / m.video_temporal_patch), counts.audio,
+        counts.points);
   }
 #if OMNIRM_WITH_MEDIA
   auto cache = std::make_shared<media::MediaCache>(config.data.media_cache_mb << 20);

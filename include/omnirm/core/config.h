@@ -37,6 +37,13 @@ struct ModelConfig {
   int64_t patch_size = 8;
   int64_t image_tokens = 8;  // resampler queries per image / video frame
   int64_t max_frames = 16;   // temporal positions for video frames
+  // Video frames per vision patch (a tubelet): 1 encodes each frame alone; 2 lets every patch
+  // see two consecutive frames, so motion is visible to the first layer. data.video_frames
+  // must be a multiple; a video gives video_frames / video_temporal_patch × image_tokens tokens.
+  int64_t video_temporal_patch = 1;
+  // > 0: each resampler query starts looking at its own region of the image (see
+  // model/vision_tower.h ResamplerOptions::locality); 0: plain learned-query attention.
+  double resampler_locality = 0.0;
   // Audio: a Whisper-style encoder over log-mel clips padded or cut to audio_frames, average
   // pooled by audio_pool_stride: ceil(audio_frames / 2) / audio_pool_stride tokens per clip.
   int64_t audio_layers = 0;

@@ -19,8 +19,10 @@ struct MediaInputs {
   at::Tensor image_slots;   // [I * Q] int64: row of the packed batch for each feature row,
                             //   image-major (Q = model.image_tokens)
   at::Tensor video_frames;  // [F, 3, S, S] float in [-1, 1]: all frames of all videos
-  at::Tensor frame_index;   // [F] int64: each frame's position in its video (0, 1, ...)
-  at::Tensor video_slots;   // [F * Q] int64, frame-major
+  at::Tensor frame_index;   // [F] int64: each frame's position in its video (0, 1, ...); with
+                            //   video_temporal_patch T, every video's frame count is a
+                            //   multiple of T
+  at::Tensor video_slots;   // [F / T * Q] int64, frame-group-major
   at::Tensor audio;         // [A, mel_bins, audio_frames] float log-mel
   at::Tensor audio_slots;   // [A * audio_tokens] int64
   at::Tensor points;        // [M, num_points, 3] float
@@ -35,7 +37,7 @@ struct MediaInputs {
 // Placeholder tokens one item of each kind occupies in the packed batch.
 struct MediaTokenCounts {
   int64_t image;        // model.image_tokens
-  int64_t video_frame;  // model.image_tokens
+  int64_t video_frame;  // model.image_tokens per model.video_temporal_patch frames
   int64_t audio;        // ceil(audio_frames / 2) / audio_pool_stride
   int64_t points;       // model.point_groups
 };

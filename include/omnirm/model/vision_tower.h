@@ -2,8 +2,11 @@
 // LayerNorm) and a perceiver resampler (MiniCPM-V style: learned queries cross-attend to the
 // patch features, then project to the backbone width). Video frames go through the same
 // tower; the resampler adds a temporal position embedding per frame so the backbone can
-// tell the frames' order. Parameter names follow HF SigLIP ("embeddings.*", "encoder.layers.*",
-// "post_layernorm") and MiniCPM-V ("query", "kv_proj", "attn", "ln_q", "ln_kv", "ln_post", "proj").
+// tell the frames' order. With temporal_patch T > 1 a patch spans T consecutive frames (a
+// tubelet, as in Qwen2-VL): the patch embedding sees 3·T channels, so motion between the T
+// frames is in the first features; a still image enters as T copies of itself. Parameter names
+// follow HF SigLIP ("embeddings.*", "encoder.layers.*", "post_layernorm") and MiniCPM-V ("query",
+// "kv_proj", "attn", "ln_q", "ln_kv", "ln_post", "proj").
 #pragma once
 
 #include <torch/nn/module.h>
@@ -26,12 +29,14 @@ struct VisionTowerOptions {
   int64_t num_heads = 4;
   int64_t intermediate_size = 256;
   double layer_norm_eps = 1e-6;
+  int64_t temporal_patch = 1;  // frames per patch
 };
 
 class VisionTowerImpl : public torch::nn::Module {
  public:
   explicit VisionTowerImpl(const VisionTowerOptions& options);
-  // pixels [B, 3, S, S] float in [-1, 1] (S = image_size) → patch features [B, P, hidden]
+  // pixels [B, 3·T, S, S] float in [-1, 1] (S = image_size, T = temporal_patch; channels
+  // frame-major) → patch features [B, P, hidden]
   at::Tensor forward(const at::Tensor& pixels);
   int64_t num_patches() const { return num_patches_; }
 
@@ -51,6 +56,13 @@ struct ResamplerOptions {
   int64_t kv_dim = 64;      // the vision tower's hidden size
   int64_t out_dim = 128;    // the backbone's hidden size
   int64_t max_frames = 64;  // temporal positions available for video
+  // Spatial prior: with locality > 0 and grid_side patches per side, query q looks first at
+  // its own cell of a ceil(sqrt(num_queries))² grid over the image: its attention logits get
+  // −locality · d² / cell² added, d the distance of a patch from the cell's centre (in
+  // patches). The queries keep their image regions apart from the first step, so where a thing
+  // is survives the resampling; 0 leaves plain learned-query attention.
+  double locality = 0.0;
+  int64_t grid_side = 0;
 };
 
 class ResamplerImpl : public torch::nn::Module {
@@ -68,6 +80,7 @@ class ResamplerImpl : public torch::nn::Module {
   torch::nn::LayerNorm ln_q_{nullptr}, ln_kv_{nullptr}, ln_post_{nullptr};
   torch::nn::Embedding temporal_embedding_{nullptr};
   torch::nn::Linear proj_{nullptr};
+  at::Tensor locality_bias_;  // [num_queries, grid_side²] or undefined
 };
 TORCH_MODULE(Resampler);
 

@@ -371,6 +371,36 @@ TEST(MediaSplice, TokenCountsEqualTheTowersOutputRows) {
   EXPECT_EQ(media_token_counts(other).audio, 6);  // 19 encoder frames pooled by 3
 }
 
+// With two frames per vision patch, two 4-frame videos give 2 × 2 tubelets of image_tokens
+// rows each; a video's frames reversed give other tokens (the motion is seen), and a video
+// whose frames do not come in whole pairs is refused.
+TEST(MediaSplice, TemporalPatchesEncodeFramePairs) {
+  ModelConfig config = testing::omni_test_config();
+  config.video_temporal_patch = 2;
+  at::manual_seed(52);
+  MediaEncoder encoder(config);
+  const int64_t s = config.image_size;
+  const at::Tensor clip = at::rand({4, 3, s, s});
+  MediaInputs media;
+  media.images = at::rand({1, 3, s, s});
+  media.image_slots = at::arange(config.image_tokens);
+  media.video_frames = at::cat({clip, clip.flip(0)});
+  media.frame_index = at::tensor(std::vector<int64_t>{0, 1, 2, 3, 0, 1, 2, 3}, at::kLong);
+  media.video_slots = at::arange(4 * config.image_tokens);
+  at::NoGradGuard no_grad;
+  const MediaFeatures features = encoder->forward(media);
+  ASSERT_EQ(features.video.sizes(),
+            (std::vector<int64_t>{4 * config.image_tokens, config.hidden_size}));
+  EXPECT_EQ(features.images.sizes(),
+            (std::vector<int64_t>{config.image_tokens, config.hidden_size}));
+  const at::Tensor forward_clip = features.video.narrow(0, 0, 2 * config.image_tokens);
+  const at::Tensor reversed_clip =
+      features.video.narrow(0, 2 * config.image_tokens, 2 * config.image_tokens);
+  EXPECT_GT((forward_clip - reversed_clip).abs().max().item<float>(), 1e-4f);
+  media.frame_index = at::tensor(std::vector<int64_t>{1, 2, 3, 4, 0, 1, 2, 3}, at::kLong);
+  EXPECT_THROW(encoder->forward(media), c10::Error);
+}
+
 TEST(MediaInputs, ItemsCountsEveryKindAndToKeepsUndefinedTensors) {
   MediaInputs media;
   EXPECT_EQ(media.items(), 0);

@@ -64,6 +64,35 @@ TEST(MediaTowers, TemporalPositionsDistinguishVideoFrames) {
   EXPECT_THROW(resampler->forward(features, at::tensor(std::vector<int64_t>{0, 64})), c10::Error);
 }
 
+// Two images that differ in one corner patch only: with a strong locality prior, the query
+// whose cell holds that corner changes and the query of the opposite corner hardly does;
+// without it, every query sees the change alike.
+TEST(MediaTowers, ResamplerLocalityKeepsRegionsApart) {
+  auto change_per_query = [](double locality) {
+    at::manual_seed(2);
+    ResamplerOptions ro;
+    ro.num_queries = 4;  // a 2 x 2 grid of cells over a 4 x 4 patch grid
+    ro.kv_dim = 64;
+    ro.locality = locality;
+    ro.grid_side = 4;
+    Resampler resampler(ro);
+    at::NoGradGuard no_grad;
+    at::Tensor features = at::randn({1, 16, 64}).repeat({2, 1, 1});
+    features[1][0] += at::randn({64}) * 4;  // patch (0, 0): the top-left cell's corner
+    at::Tensor out = resampler->forward(features, at::zeros({2}, at::kLong));
+    return (out[0] - out[1]).norm(2, {1});  // [4]: change of each query's token
+  };
+  const at::Tensor local = change_per_query(8.0);
+  EXPECT_GT(local[0].item<float>(), 50 * local[3].item<float>());
+  const at::Tensor global = change_per_query(0.0);
+  EXPECT_LT(global[0].item<float>(), 5 * global[3].item<float>());
+  ResamplerOptions mismatched;
+  mismatched.locality = 1.0;
+  mismatched.grid_side = 3;  // 9 patches, but the features below bring 16
+  Resampler resampler(mismatched);
+  EXPECT_THROW(resampler->forward(at::randn({1, 16, 64}), at::zeros({1}, at::kLong)), c10::Error);
+}
+
 TEST(MediaTowers, AudioTower) {
   at::manual_seed(2);
   AudioTowerOptions ao;
