@@ -250,9 +250,12 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   }
   const CheckpointRanks ranks{comm.get(), zero};
 
-  TrainerState state{
-      0, total_steps, 0, loader.position().to_json(), tc.seed, world.size, zero ? 1 : 0,
-      0, 0.0,         ""};
+  TrainerState state;
+  state.total_steps = total_steps;
+  state.data_position = loader.position().to_json();
+  state.seed = tc.seed;
+  state.world_size = world.size;
+  state.zero_stage = zero ? 1 : 0;
   std::optional<std::string> resume_from;
   if (options.resume == "auto") {
     resume_from = latest_checkpoint(tc.output_dir);
