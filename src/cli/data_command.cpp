@@ -145,7 +145,11 @@ void add_convert(CLI::App& data) {
   auto* command = data.add_subcommand(
       "convert", "Convert LLaMA-Factory, Omni-RewardBench or TRL preference data to pair JSONL");
   auto args = std::make_shared<ConvertArguments>();
-  command->add_option("--from", args->format, "llamafactory | omni-rewardbench | trl")->required();
+  command
+      ->add_option("--from", args->format,
+                   "llamafactory | omni-rewardbench | trl | vl-rewardbench | "
+                   "multimodal-rewardbench | rewardbench")
+      ->required();
   command->add_option("--in", args->input, "Input: a JSON array file or JSONL")->required();
   command->add_option("--out", args->output, "Output pair JSONL")->required();
   command->add_option("--root", args->root,
