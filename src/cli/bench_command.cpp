@@ -1,14 +1,42 @@
-// `omnirm bench train`: throughput with prefix sharing on and off, side by side.
+// `omnirm bench train` and `omnirm bench eval`: training and evaluation throughput with
+// prefix sharing on and off, side by side.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/train/bench.h"
+#include "omnirm/train/bench_eval.h"
 
 namespace omnirm::cli {
+namespace {
+
+void add_bench_eval(CLI::App& bench) {
+  auto* eval = bench.add_subcommand(
+      "eval", "Evaluation pairs/s of a trained model, prefix sharing on vs off");
+  struct Options {
+    std::string model, data;
+    int64_t rounds = 3;
+    int64_t batch_pairs = 0;
+  };
+  auto o = std::make_shared<Options>();
+  eval->add_option("-m,--model", o->model, "Checkpoint directory or run output directory")
+      ->required();
+  eval->add_option("-d,--data", o->data, "Pair JSONL (default: the model's data.eval)");
+  eval->add_option("--rounds", o->rounds, "Timed passes per layout, alternating; the best counts");
+  eval->add_option("--batch-pairs", o->batch_pairs, "Pairs per forward pass");
+  eval->callback([o] {
+    const train::BenchEvalResult result =
+        train::bench_eval(o->model, o->data, o->rounds, o->batch_pairs);
+    fmt::print("bench eval: {} pairs of {}, best of {} rounds, {} threads\n", result.shared.pairs,
+               result.data, o->rounds, at::get_num_threads());
+    fmt::print("{}", train::format_bench_eval(result));
+  });
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: train, dist");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: train, eval, dist");
   bench->require_subcommand(1);
   auto* train =
       bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
@@ -27,6 +55,7 @@ void add_bench_command(CLI::App& app) {
                *steps, config.train.global_batch_pairs, *rounds, at::get_num_threads());
     fmt::print("{}", train::format_bench_train(result));
   });
+  add_bench_eval(*bench);
   add_bench_dist_command(*bench);
 }
 

@@ -17,6 +17,7 @@
 #include "omnirm/data/validate.h"
 #include "omnirm/text/tokenizer.h"
 #ifdef OMNIRM_WITH_MEDIA
+#include "omnirm/synth/bench_layout_synth.h"
 #include "omnirm/synth/omni_synth.h"
 #endif
 
@@ -32,6 +33,7 @@ struct SynthArguments {
   uint64_t seed = 1234;
   int image_size = 32;
   bool hold_out_combinations = false;
+  bool bench_layout = false;
 };
 
 [[maybe_unused]] bool text_only(const std::vector<std::string>& tasks) {
@@ -75,17 +77,32 @@ void add_synth(CLI::App& data) {
                                    "Held-out pairs per task (default 600 for t2t alone, else 100 "
                                    "per task)");
   command->add_option("--seed", args->seed, "Seed; the same seed gives the same files");
+  [[maybe_unused]] auto* tasks = command->get_option("--tasks");
 #ifdef OMNIRM_WITH_MEDIA
   command->add_option("--image-size", args->image_size,
                       "Side of generated images and video frames in pixels (even, 16..256)");
   command->add_flag("--hold-out-combinations", args->hold_out_combinations,
                     "Media tasks: eval content combinations (e.g. a colour with a shape) never "
                     "occur in training; by default eval pairs are new pairs over new files");
+  command->add_flag("--bench-layout", args->bench_layout,
+                    "Write a small benchmark in the Omni-RewardBench layout instead (one file "
+                    "per task, media under media_data/, --eval-pairs pairs per task (default "
+                    "12) plus a quarter as many gold ties; all tasks unless --tasks)");
 #endif
-  command->callback([args, train, eval] {
+  command->callback([args, train, eval, tasks] {
     const bool train_given = train->count() > 0;
     const bool eval_given = eval->count() > 0;
 #ifdef OMNIRM_WITH_MEDIA
+    if (args->bench_layout) {
+      synth::BenchLayoutOptions options;
+      if (tasks->count() > 0) options.tasks = args->tasks;
+      if (eval_given) options.pairs_per_task = args->eval_pairs;
+      options.ties_per_task = std::max<int64_t>(1, options.pairs_per_task / 4);
+      options.seed = args->seed;
+      options.image_size = args->image_size;
+      fmt::print("{}\n", synth::write_bench_layout(options, args->out));
+      return;
+    }
     if (text_only(args->tasks)) {
       write_text_synth(*args, train_given, eval_given);
       return;
@@ -128,7 +145,11 @@ void add_convert(CLI::App& data) {
   auto* command = data.add_subcommand(
       "convert", "Convert LLaMA-Factory, Omni-RewardBench or TRL preference data to pair JSONL");
   auto args = std::make_shared<ConvertArguments>();
-  command->add_option("--from", args->format, "llamafactory | omni-rewardbench | trl")->required();
+  command
+      ->add_option("--from", args->format,
+                   "llamafactory | omni-rewardbench | trl | vl-rewardbench | "
+                   "multimodal-rewardbench | rewardbench")
+      ->required();
   command->add_option("--in", args->input, "Input: a JSON array file or JSONL")->required();
   command->add_option("--out", args->output, "Output pair JSONL")->required();
   command->add_option("--root", args->root,

@@ -124,6 +124,10 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, centering),
     OMNIRM_CONFIG_KEY(train, log_every),
     OMNIRM_CONFIG_KEY(train, eval_every),
+    OMNIRM_CONFIG_KEY(train, eval_benchmark),
+    OMNIRM_CONFIG_KEY(train, eval_benchmark_format),
+    OMNIRM_CONFIG_KEY(train, best_metric),
+    OMNIRM_CONFIG_KEY(train, best_mode),
     OMNIRM_CONFIG_KEY(train, save_every),
     OMNIRM_CONFIG_KEY(train, keep_last),
     OMNIRM_CONFIG_KEY(train, threads),
@@ -609,6 +613,13 @@ void validate_train(const TrainConfig& train) {
   require_non_negative_number("train.centering", train.centering);
   require_positive("train.log_every", train.log_every);
   require_non_negative("train.eval_every", train.eval_every);
+  require_one_of("train.eval_benchmark_format", train.eval_benchmark_format,
+                 {"omni-rewardbench", "vl-rewardbench", "multimodal-rewardbench", "rewardbench"});
+  require(train.best_metric.starts_with("eval/") || train.best_metric.starts_with("bench/"),
+          fmt::format("train.best_metric must name an evaluation metric (eval/... or bench/...), "
+                      "got '{}'",
+                      train.best_metric));
+  require_one_of("train.best_mode", train.best_mode, {"max", "min"});
   require_non_negative("train.save_every", train.save_every);
   require_positive("train.keep_last", train.keep_last);
   require_non_negative("train.threads", train.threads);

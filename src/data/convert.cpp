@@ -25,6 +25,10 @@ using convert_detail::Json;
 
 constexpr size_t kMaxProblems = 100;
 
+constexpr SourceFormat kFormats[] = {
+    SourceFormat::llamafactory,   SourceFormat::omni_rewardbench,       SourceFormat::trl,
+    SourceFormat::vl_rewardbench, SourceFormat::multimodal_rewardbench, SourceFormat::rewardbench};
+
 // Short task names and the long names of the benchmark's files.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kTaskNames = {{
     {"t2t", "t2t"},
@@ -78,6 +82,44 @@ bool is_json_array_file(const std::string& path) {
   return false;
 }
 
+// The line on which each top-level element of the JSON array in `text` starts (1-based).
+// Strings are skipped with their escapes, so brackets inside them do not count.
+std::vector<int64_t> array_element_lines(std::string_view text) {
+  std::vector<int64_t> lines;
+  int64_t line = 1;
+  int depth = 0;
+  bool in_string = false;
+  bool expecting_element = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // an escaped character; never a newline in valid JSON
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    if (depth == 1 && expecting_element && c != ']') {
+      lines.push_back(line);
+      expecting_element = false;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      if (depth == 1) expecting_element = true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expecting_element = true;
+    }
+  }
+  return lines;
+}
+
 void for_each_array_record(const std::string& path, const RecordVisitor& visit) {
   simdjson::padded_string text;
   if (simdjson::padded_string::load(path).get(text) != simdjson::SUCCESS) {
@@ -90,10 +132,12 @@ void for_each_array_record(const std::string& path, const RecordVisitor& visit) 
     throw UserError(path + ": not a valid JSON array (" + simdjson::error_message(error) +
                     "); fix the file or convert it to JSONL");
   }
-  int64_t index = 0;
+  const std::vector<int64_t> lines = array_element_lines(std::string_view(text));
+  size_t index = 0;
   for (simdjson::dom::element element : array) {
     const std::string record = simdjson::to_string(element);
-    visit(path + ":[" + std::to_string(index) + "]", index, record);
+    const int64_t line = index < lines.size() ? lines[index] : 0;
+    visit(path + ":" + std::to_string(line), static_cast<int64_t>(index), record);
     ++index;
   }
 }
@@ -111,13 +155,31 @@ std::string stem_of(const std::string& path) { return fs::path(path).stem().stri
 
 }  // namespace
 
-SourceFormat parse_source_format(const std::string& name) {
-  if (name == "llamafactory") return SourceFormat::llamafactory;
-  if (name == "omni-rewardbench") return SourceFormat::omni_rewardbench;
-  if (name == "trl") return SourceFormat::trl;
-  throw UserError("--from: '" + name +
-                  "' is not a known format; use llamafactory, "
-                  "omni-rewardbench or trl");
+SourceFormat parse_source_format(const std::string& name, const std::string& option) {
+  for (const SourceFormat format : kFormats) {
+    if (name == source_format_name(format)) return format;
+  }
+  throw UserError(option + ": '" + name +
+                  "' is not a known format; use llamafactory, omni-rewardbench, trl, "
+                  "vl-rewardbench, multimodal-rewardbench or rewardbench");
+}
+
+std::string source_format_name(SourceFormat format) {
+  switch (format) {
+    case SourceFormat::llamafactory:
+      return "llamafactory";
+    case SourceFormat::omni_rewardbench:
+      return "omni-rewardbench";
+    case SourceFormat::trl:
+      return "trl";
+    case SourceFormat::vl_rewardbench:
+      return "vl-rewardbench";
+    case SourceFormat::multimodal_rewardbench:
+      return "multimodal-rewardbench";
+    case SourceFormat::rewardbench:
+      return "rewardbench";
+  }
+  return "";
 }
 
 std::string normalize_task_name(const std::string& name) {
@@ -163,18 +225,21 @@ Example convert_record(SourceFormat format, std::string_view json, const Convert
       return convert_detail::convert_rewardbench(record, context);
     case SourceFormat::trl:
       return convert_detail::convert_trl(record, context);
+    case SourceFormat::vl_rewardbench:
+      return convert_detail::convert_vl_rewardbench(record, context);
+    case SourceFormat::multimodal_rewardbench:
+      return convert_detail::convert_multimodal_rewardbench(record, context);
+    case SourceFormat::rewardbench:
+      return convert_detail::convert_text_rewardbench(record, context);
   }
   throw UserError(context.origin + ": unknown source format");
 }
 
-ConvertSummary convert_file(const ConvertOptions& options) {
+ConvertSummary convert_each(const ConvertOptions& options,
+                            const std::function<void(Example&& example)>& sink) {
   std::error_code error;
   if (!fs::is_regular_file(options.input, error)) {
     throw UserError("--in: '" + options.input + "' is not a file; check the path");
-  }
-  if (options.output.empty()) throw UserError("--out: give the output .jsonl path");
-  if (fs::exists(options.output, error) && fs::equivalent(options.input, options.output, error)) {
-    throw UserError("--out: '" + options.output + "' is the input file; write somewhere else");
   }
   std::string task;
   if (!options.task.empty()) {
@@ -191,12 +256,6 @@ ConvertSummary convert_file(const ConvertOptions& options) {
     }
   }
 
-  const fs::path output(options.output);
-  if (output.has_parent_path()) fs::create_directories(output.parent_path());
-  const std::string temporary = options.output + ".partial";
-  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-  if (!out) throw UserError("--out: cannot write '" + temporary + "'; check the directory");
-
   ConvertContext context;
   context.task = task;
   context.root =
@@ -211,28 +270,49 @@ ConvertSummary convert_file(const ConvertOptions& options) {
     ++summary.records;
     context.origin = origin;
     context.default_id = stem + "-" + std::to_string(number);
+    Example checked;
     try {
       const Example example = convert_record(options.format, json, context);
-      const std::string line = to_json_line(example);
-      checker.parse(line, origin);  // the canonical rules: non-empty, different responses, ...
-      out << line << '\n';
-      ++summary.written;
-      ++summary.per_task[example.task];
+      // The canonical rules (non-empty, different responses, ...) through the reader itself.
+      checked = checker.parse(to_json_line(example), origin);
     } catch (const UserError& problem) {
       if (options.on_bad_record == OnBadRecord::error) {
-        throw UserError(std::string(problem.what()) +
-                        "; fix the record or pass --on-bad-record skip");
+        throw UserError(std::string(problem.what()) + "; " + options.bad_record_hint);
       }
       ++summary.skipped;
       if (summary.problems.size() < kMaxProblems) summary.problems.emplace_back(problem.what());
+      return;
     }
+    ++summary.written;
+    ++summary.per_task[checked.task];
+    sink(std::move(checked));
   };
+  if (is_json_array_file(options.input)) {
+    for_each_array_record(options.input, visit);
+  } else {
+    for_each_line_record(options.input, visit);
+  }
+  return summary;
+}
+
+ConvertSummary convert_file(const ConvertOptions& options) {
+  std::error_code error;
+  if (!fs::is_regular_file(options.input, error)) {
+    throw UserError("--in: '" + options.input + "' is not a file; check the path");
+  }
+  if (options.output.empty()) throw UserError("--out: give the output .jsonl path");
+  if (fs::exists(options.output, error) && fs::equivalent(options.input, options.output, error)) {
+    throw UserError("--out: '" + options.output + "' is the input file; write somewhere else");
+  }
+  const fs::path output(options.output);
+  if (output.has_parent_path()) fs::create_directories(output.parent_path());
+  const std::string temporary = options.output + ".partial";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) throw UserError("--out: cannot write '" + temporary + "'; check the directory");
+  ConvertSummary summary;
   try {
-    if (is_json_array_file(options.input)) {
-      for_each_array_record(options.input, visit);
-    } else {
-      for_each_line_record(options.input, visit);
-    }
+    summary =
+        convert_each(options, [&](Example&& example) { out << to_json_line(example) << '\n'; });
     out.close();
     if (!out) throw UserError("--out: writing '" + temporary + "' failed; check the disk");
   } catch (...) {

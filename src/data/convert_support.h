@@ -63,6 +63,9 @@ std::string resolve_task(const Example& example, const ConvertContext& context);
 Example convert_llamafactory(const Json& record, const ConvertContext& context);
 Example convert_rewardbench(const Json& record, const ConvertContext& context);
 Example convert_trl(const Json& record, const ConvertContext& context);
+Example convert_vl_rewardbench(const Json& record, const ConvertContext& context);
+Example convert_multimodal_rewardbench(const Json& record, const ConvertContext& context);
+Example convert_text_rewardbench(const Json& record, const ConvertContext& context);
 
 // ------------------------------------------------------------------------------------
 // Template definition.

@@ -35,28 +35,33 @@ std::vector<ScoredPair> to_scored_pairs(const std::vector<PairResult>& results) 
 const std::map<std::string, double>& paper_bt_with_ties() {
   static const std::map<std::string, double> figures = {
       {"t2t", 0.7530}, {"ti2t", 0.6023}, {"tv2t", 0.6885}, {"ta2t", 0.7059}, {"t2i", 0.5835},
-      {"t2v", 0.6408}, {"t2a", 0.6399}, {"t23d", 0.6788}, {"ti2i", 0.5895}};
+      {"t2v", 0.6408}, {"t2a", 0.6399},  {"t23d", 0.6788}, {"ti2i", 0.5895}};
   return figures;
 }
 
 void write_pair_scores_jsonl(const std::string& path, const std::vector<PairResult>& results) {
   std::string text;
   for (const PairResult& r : results) {
-    text += nlohmann::json{{"id", r.id},           {"task", r.task},
-                           {"reward1", r.reward1}, {"reward2", r.reward2},
-                           {"margin", r.reward1 - r.reward2}, {"gold", r.gold}}
-                .dump();
+    nlohmann::ordered_json line = {{"id", r.id},
+                                   {"task", r.task},
+                                   {"reward1", r.reward1},
+                                   {"reward2", r.reward2},
+                                   {"margin", r.reward1 - r.reward2},
+                                   {"gold", r.gold}};
+    if (!r.category.empty()) line["category"] = r.category;
+    text += line.dump();
     text += '\n';
   }
   write_text(path, text);
 }
 
 std::string report_table(const BenchReport& report) {
-  std::string out = fmt::format("  {:<8} {:>6} {:>5} {:>10} {:>10} {:>10} {:>12}\n", "task", "pairs",
-                                "ties", "w/o ties", "w/ ties", "threshold", "w/ ties (ho)");
+  std::string out =
+      fmt::format("  {:<8} {:>6} {:>5} {:>10} {:>10} {:>10} {:>12}\n", "task", "pairs", "ties",
+                  "w/o ties", "w/ ties", "threshold", "w/ ties (ho)");
   for (const auto& [name, t] : report.tasks) {
-    out += fmt::format("  {:<8} {:>6} {:>5} {:>10} {:>10} {:>10.4g} {:>12}\n", name, t.pairs, t.ties,
-                       t.without_ties.pairs > 0 ? pct(t.without_ties.value) : "-",
+    out += fmt::format("  {:<8} {:>6} {:>5} {:>10} {:>10} {:>10.4g} {:>12}\n", name, t.pairs,
+                       t.ties, t.without_ties.pairs > 0 ? pct(t.without_ties.value) : "-",
                        pct(t.with_ties.accuracy), t.with_ties.threshold, pct(t.with_ties_held_out));
   }
   out += fmt::format("  {:<8} {:>6} {:>5} {:>10} {:>10} {:>10} {:>12}\n", "overall", "", "",
@@ -103,7 +108,8 @@ std::string report_json(const BenchReport& report) {
   return json.dump(2) + "\n";
 }
 
-void write_report_chart(const std::string& path, const BenchReport& report, bool with_paper_reference) {
+void write_report_chart(const std::string& path, const BenchReport& report,
+                        bool with_paper_reference) {
   std::vector<std::string> categories;
   ChartSeries ours{"omnirm w/ ties", {}, {66, 133, 244}};
   ChartSeries paper{"Omni-RewardModel-BT (paper)", {}, {244, 160, 0}};

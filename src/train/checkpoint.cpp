@@ -140,13 +140,18 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
         fmt::format("the checkpoint of step {} (waiting for every rank's files)", state.step));
   }
   if (main) {
-    const nlohmann::json json = {{"step", state.step},
-                                 {"total_steps", state.total_steps},
-                                 {"epoch", state.epoch},
-                                 {"data_position", position_json(state)},
-                                 {"seed", state.seed},
-                                 {"world_size", state.world_size},
-                                 {"zero_stage", state.zero_stage}};
+    nlohmann::json json = {{"step", state.step},
+                           {"total_steps", state.total_steps},
+                           {"epoch", state.epoch},
+                           {"data_position", position_json(state)},
+                           {"seed", state.seed},
+                           {"world_size", state.world_size},
+                           {"zero_stage", state.zero_stage}};
+    if (state.best_step > 0) {
+      json["best_step"] = state.best_step;
+      json["best_value"] = state.best_value;
+      json["best_metric"] = state.best_metric;
+    }
     {
       std::ofstream out(file("trainer_state.json"));
       out << json.dump(2) << "\n";
@@ -222,6 +227,9 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   state.seed = json.value("seed", int64_t{0});
   state.world_size = json.value("world_size", int64_t{1});
   state.zero_stage = json.value("zero_stage", int64_t{0});
+  state.best_step = json.value("best_step", int64_t{0});
+  state.best_value = json.value("best_value", 0.0);
+  state.best_metric = json.value("best_metric", std::string());
 
   dist::Communicator* comm = ranks.comm;
   const int64_t world_size = comm == nullptr ? 1 : comm->size();

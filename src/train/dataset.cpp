@@ -17,22 +17,33 @@ std::string EncodedDataset::summary_line() const {
 
 EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokenizer& tokenizer,
                                     const Config& config, bool keep_ties) {
+  const data::OnBadRecord policy = data::parse_on_bad_record(config.data.on_bad_record);
+  data::ReadResult read = data::read_pairs_jsonl(path, policy);
+  const std::string media_root = config.data.root.empty()
+                                     ? std::filesystem::path(path).parent_path().string()
+                                     : config.data.root;
+  EncodedDataset dataset =
+      encode_examples(read.examples, path, media_root, tokenizer, config, keep_ties);
+  const int64_t encode_skipped = dataset.read.skipped;
+  dataset.read = read.summary;
+  dataset.read.skipped += encode_skipped;
+  return dataset;
+}
+
+EncodedDataset encode_examples(const std::vector<data::Example>& examples, const std::string& path,
+                               const std::string& media_root, const text::Tokenizer& tokenizer,
+                               const Config& config, bool keep_ties) {
   const DataConfig& data_config = config.data;
   const data::OnBadRecord policy = data::parse_on_bad_record(data_config.on_bad_record);
   const MediaSetup media = make_media_setup(config, tokenizer);
   EncodedDataset dataset;
   dataset.path = path;
   dataset.media_layout = media.layout;
-  data::ReadResult read = data::read_pairs_jsonl(path, policy);
-  dataset.read = read.summary;
   const data::PairEncoder encoder(tokenizer, data_config.max_length,
                                   text::parse_truncation_policy(data_config.truncation),
                                   media.layout);
-  const std::string media_root = data_config.root.empty()
-                                     ? std::filesystem::path(path).parent_path().string()
-                                     : data_config.root;
-  dataset.pairs.reserve(read.examples.size());
-  for (const data::Example& example : read.examples) {
+  dataset.pairs.reserve(examples.size());
+  for (const data::Example& example : examples) {
     if (example.preference == data::Preference::tie && !keep_ties) continue;
     try {
       std::optional<data::EncodedPair> pair =

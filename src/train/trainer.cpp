@@ -22,6 +22,8 @@
 #include "omnirm/dist/zero.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/train/batching.h"
+#include "omnirm/train/benchmark_eval.h"
+#include "omnirm/train/best_checkpoint.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/media_hook.h"
@@ -77,10 +79,21 @@ std::string optimizer_state_line(dist::Communicator& comm, const torch::optim::O
   return fmt::format("optimizer state per rank: {} bytes (dist.zero_stage {})", list, zero_stage);
 }
 
-nlohmann::json eval_record(int64_t step, const EvalMetrics& m) {
-  nlohmann::json record = {{"step", step}};
-  record.update(metrics_json(m, "eval/"));
-  return record;
+// The value of `metric` in an evaluation record, if it holds a number under that key.
+std::optional<double> metric_value(const nlohmann::json& record, const std::string& metric) {
+  const auto found = record.find(metric);
+  if (found == record.end() || !found->is_number()) return std::nullopt;
+  return found->get<double>();
+}
+
+// "eval/accuracy, eval/loss, bench/overall_with_ties, ..." for messages.
+std::string metric_names(const nlohmann::json& record) {
+  std::string names;
+  for (const auto& [key, value] : record.items()) {
+    if (key == "step") continue;
+    names += (names.empty() ? "" : ", ") + key;
+  }
+  return names;
 }
 
 // "train data: a.jsonl: 4000 usable pairs, 4000 per epoch (2 bad records skipped)".
@@ -202,6 +215,18 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     eval_set = load_encoded_dataset(config.data.eval, tokenizer, config, /*keep_ties=*/true);
     log.print(fmt::format("eval data:  {}: {}", config.data.eval, eval_set->summary_line()));
   }
+  std::optional<LoadedBenchmark> benchmark;  // evaluated by the main process only
+  if (main && !tc.eval_benchmark.empty()) {
+    benchmark = load_benchmark(
+        data::parse_benchmark_format(tc.eval_benchmark_format, "train.eval_benchmark_format"),
+        tc.eval_benchmark, tokenizer, config);
+    log.print(fmt::format("eval benchmark: {} {}: {}", benchmark->name(), tc.eval_benchmark,
+                          benchmark->summary_line()));
+  }
+  if (tc.best_metric.starts_with("bench/") && tc.eval_benchmark.empty()) {
+    throw UserError("train.best_metric: '" + tc.best_metric +
+                    "' needs a benchmark; set train.eval_benchmark or pick an eval/ metric");
+  }
 
   const int64_t steps_per_epoch = loader.steps_per_epoch();
   if (steps_per_epoch == 0) {
@@ -225,8 +250,12 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   }
   const CheckpointRanks ranks{comm.get(), zero};
 
-  TrainerState state{0,       total_steps, 0,           loader.position().to_json(),
-                     tc.seed, world.size,  zero ? 1 : 0};
+  TrainerState state;
+  state.total_steps = total_steps;
+  state.data_position = loader.position().to_json();
+  state.seed = tc.seed;
+  state.world_size = world.size;
+  state.zero_stage = zero ? 1 : 0;
   std::optional<std::string> resume_from;
   if (options.resume == "auto") {
     resume_from = latest_checkpoint(tc.output_dir);
@@ -250,6 +279,14 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     state = saved;
     state.total_steps = total_steps;
     log.print(fmt::format("resumed from {} at step {}", *resume_from, state.step));
+    // A kill between a step's checkpoint and its best/ leaves best/ behind: catch up.
+    const std::optional<BestRecord> best = read_best_record(tc.output_dir);
+    const std::string best_step_dir = checkpoint_path(tc.output_dir, state.best_step);
+    if (main && state.best_step > 0 && (!best || best->step != state.best_step) &&
+        fs::exists(best_step_dir)) {
+      publish_best_from_checkpoint(tc.output_dir, best_step_dir,
+                                   {state.best_step, state.best_metric, state.best_value});
+    }
   }
   // After any resume, so that every rank starts from rank 0's weights.
   std::unique_ptr<dist::GradSync> grad_sync;
@@ -269,11 +306,42 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   }
   ProgressLine progress(total_steps, state.step, tc.log_every, log.prefix());
 
+  // Evaluates data.eval and the benchmark into one metrics.jsonl record; returns it.
+  const bool evaluates = eval_set.has_value() || benchmark.has_value();
+  std::optional<EvalMetrics> last_eval;
+  int64_t last_eval_step = -1;
   auto evaluate = [&](int64_t step) {
-    EvalMetrics m = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
-                                                   config.model.prefix_sharing, device));
-    metrics->write(eval_record(step, m));
-    return m;
+    nlohmann::json record = {{"step", step}};
+    if (eval_set) {
+      last_eval = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
+                                                 config.model.prefix_sharing, device));
+      record.update(metrics_json(*last_eval, "eval/"));
+    }
+    if (benchmark) {
+      const BenchmarkOutcome outcome = evaluate_benchmark(
+          *model, *benchmark, config.eval.batch_pairs, config.model.prefix_sharing, device);
+      for (const auto& [key, value] : outcome.metrics) record["bench/" + key] = value;
+    }
+    metrics->write(record);
+    last_eval_step = step;
+    return record;
+  };
+  // Whether the record beats the best so far under train.best_metric (and records it).
+  auto track_best = [&](const nlohmann::json& record, int64_t step) {
+    const std::optional<double> value = metric_value(record, tc.best_metric);
+    if (!value) {
+      if (tc.best_metric == "eval/accuracy" && !eval_set) return false;  // the default, unused
+      throw UserError("train.best_metric: '" + tc.best_metric +
+                      "' is not among the evaluation metrics (" + metric_names(record) +
+                      "); pick one of them");
+    }
+    if (state.best_step > 0 && !is_better_value(*value, state.best_value, tc.best_mode)) {
+      return false;
+    }
+    state.best_step = step;
+    state.best_value = *value;
+    state.best_metric = tc.best_metric;
+    return true;
   };
 
   TrainResult result;
@@ -321,16 +389,43 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
                       {"tokens_per_s", tokens_per_second}});
     }
     const bool last = state.step == total_steps;
-    if (main && eval_set && tc.eval_every > 0 && state.step % tc.eval_every == 0 && !last) {
-      const EvalMetrics m = evaluate(state.step);
+    bool new_best = false;
+    if (main && evaluates && ((tc.eval_every > 0 && state.step % tc.eval_every == 0) || last)) {
+      const nlohmann::json record = evaluate(state.step);
+      new_best = track_best(record, state.step);
       progress.interrupt();
-      log.print(fmt::format("eval @ step {}: loss {:.4f} accuracy {:.4f}", state.step, m.loss,
-                            m.accuracy));
+      if (last_eval && !last) {
+        log.print(fmt::format("eval @ step {}: loss {:.4f} accuracy {:.4f}", state.step,
+                              last_eval->loss, last_eval->accuracy));
+      }
+      if (benchmark) {
+        std::string line = fmt::format("bench @ step {}: {}", state.step, benchmark->name());
+        for (const auto& [key, value] : record.items()) {
+          if (key.starts_with("bench/overall") || key == "bench/macro") {
+            line += fmt::format(" {} {:.4f}", key.substr(6), value.get<double>());
+          }
+        }
+        log.print(line);
+      }
+      if (new_best) {
+        log.print(
+            fmt::format("best {} {:.4f} at step {}", tc.best_metric, state.best_value, state.step));
+      }
     }
-    if ((tc.save_every > 0 && state.step % tc.save_every == 0) || last) {
+    const bool save_due = (tc.save_every > 0 && state.step % tc.save_every == 0) || last;
+    if (save_due) {
       save_checkpoint(tc.output_dir, *model, *optimizer, state, config, config.data.tokenizer,
                       ranks);
       if (main) prune_checkpoints(tc.output_dir, tc.keep_last);
+    }
+    if (new_best) {
+      const BestRecord best{state.step, tc.best_metric, state.best_value};
+      if (save_due) {
+        publish_best_from_checkpoint(tc.output_dir, checkpoint_path(tc.output_dir, state.step),
+                                     best);
+      } else {
+        publish_best_from_model(tc.output_dir, *model, config, config.data.tokenizer, best);
+      }
     }
     maybe_fail_after_step(state.step, world.rank);
   }
@@ -349,7 +444,8 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
                     skipped_records));
   }
   result.steps = state.step;
-  if (main && eval_set) result.final_eval = evaluate(state.step);
+  if (main && evaluates && last_eval_step != state.step) evaluate(state.step);
+  if (main) result.final_eval = last_eval;
   return result;
 }
 

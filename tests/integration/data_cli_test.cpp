@@ -51,7 +51,7 @@ TEST(DataCli, ConvertSkipsAndSummarises) {
   EXPECT_NE(valid.output.find("4 records, 0 bad, 0 problems"), std::string::npos) << valid.output;
 }
 
-TEST(DataCli, ConvertErrorNamesTheArrayItem) {
+TEST(DataCli, ConvertErrorNamesTheArrayItemsLine) {
   const ScratchDir scratch;
   const std::string& dir = scratch.path;
   const CommandResult result =
@@ -59,7 +59,7 @@ TEST(DataCli, ConvertErrorNamesTheArrayItem) {
                   fixture("llamafactory_ranking.json") + " --out " + dir + "/out.jsonl 2>&1");
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("omnirm: error: " + fixture("llamafactory_ranking.json") +
-                               ":[9]: rejected: missing required field; fix the record or pass "
+                               ":64: rejected: missing required field; fix the record or pass "
                                "--on-bad-record skip"),
             std::string::npos)
       << result.output;

@@ -106,6 +106,15 @@ struct TrainConfig {
   double centering = 0.0;      // lambda of lambda * mean((r_c + r_r)^2)
   int64_t log_every = 10;
   int64_t eval_every = 0;  // 0: only at the end
+  // A benchmark evaluated at the same cadence as data.eval (metrics.jsonl keys "bench/...");
+  // its format: omni-rewardbench | vl-rewardbench | multimodal-rewardbench | rewardbench.
+  std::string eval_benchmark = "";
+  std::string eval_benchmark_format = "omni-rewardbench";
+  // The evaluation metric whose best step is kept as checkpoints/best ("eval/accuracy",
+  // "eval/loss", "bench/overall_with_ties", ...; any key of an evaluation record), and
+  // whether larger (max) or smaller (min) is better.
+  std::string best_metric = "eval/accuracy";
+  std::string best_mode = "max";
   int64_t save_every = 0;  // 0: only at the end
   int64_t keep_last = 2;
   int64_t threads = 0;  // 0: all cores

@@ -3,12 +3,19 @@
 //   llamafactory      LLaMA-Factory sharegpt ranking (Omni-RewardData's layout)
 //   omni-rewardbench  Omni-RewardBench per-task files
 //   trl               TRL / OpenRLHF prompt/chosen/rejected, explicit or implicit prompt
+//   vl-rewardbench    VL-RewardBench (query, response[2], human_ranking, image)
+//   multimodal-rewardbench  Multimodal RewardBench (Text, Image, Output1/2, Better, Category)
+//   rewardbench       RewardBench, text (prompt, chosen, rejected, subset)
 // Input is a JSON array file or JSONL. Every output record passes parse_pair_record. A bad
-// input record is reported as "file:line: field: what" (JSONL) or "file:[index]: field:
-// what" (0-based item of a JSON array); `error` stops at the first, `skip` drops and counts.
+// input record is reported as "file:line: field: what", the line being where the record
+// starts (in a JSON array too); `error` stops at the first, `skip` drops and counts.
+// The benchmark formats keep the record's category (VL-RewardBench's general /
+// hallucination / reasoning, Multimodal RewardBench's Category, RewardBench's subset) as the
+// example's only tag.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,10 +25,19 @@
 
 namespace omnirm::data {
 
-enum class SourceFormat { llamafactory, omni_rewardbench, trl };
+enum class SourceFormat {
+  llamafactory,
+  omni_rewardbench,
+  trl,
+  vl_rewardbench,
+  multimodal_rewardbench,
+  rewardbench,
+};
 
-// "llamafactory" | "omni-rewardbench" | "trl"; throws UserError otherwise.
-SourceFormat parse_source_format(const std::string& name);
+// "llamafactory" | "omni-rewardbench" | "trl" | "vl-rewardbench" | "multimodal-rewardbench" |
+// "rewardbench"; throws UserError otherwise (`option` names the flag in the message).
+SourceFormat parse_source_format(const std::string& name, const std::string& option = "--from");
+std::string source_format_name(SourceFormat format);
 
 // What a record converter needs besides the record.
 struct ConvertContext {
@@ -29,7 +45,8 @@ struct ConvertContext {
   std::string default_id;  // used when the record has no id
   std::string task;        // forced task; empty: from the record (or, for the bench, the file)
   std::string root;        // media root: absolute media paths must lie inside it
-  std::string media_dir;   // omni-rewardbench: directory under root holding the media
+  std::string media_dir;   // directory under root holding the media (omni-rewardbench:
+                           // media_data); relative media paths get it as a prefix
 };
 
 // Converts one JSON record (text of one object). Throws UserError(origin + ": field: what").
@@ -43,6 +60,8 @@ struct ConvertOptions {
   std::string task;  // empty: inferred (llamafactory, trl) or from the file name (bench)
   std::string media_dir = "media_data";
   OnBadRecord on_bad_record = OnBadRecord::error;
+  // Appended to the message of a bad record under OnBadRecord::error.
+  std::string bad_record_hint = "fix the record or pass --on-bad-record skip";
 };
 
 struct ConvertSummary {
@@ -55,6 +74,11 @@ struct ConvertSummary {
 
 // Converts `input` into the canonical JSONL `output` (written whole, then renamed into place).
 ConvertSummary convert_file(const ConvertOptions& options);
+
+// Converts every record of `options.input` and hands each checked example, in file order, to
+// `sink`; `options.output` is not used. Bad records follow options.on_bad_record.
+ConvertSummary convert_each(const ConvertOptions& options,
+                            const std::function<void(Example&& example)>& sink);
 
 // The task named by an Omni-RewardBench file name ("t2i.json", "T2I_test.jsonl",
 // "text_to_image_preferences.json"); empty when the name has none.

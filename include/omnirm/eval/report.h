@@ -18,6 +18,7 @@ struct PairResult {
   double reward1 = 0.0;  // chosen (or the first response of a tie)
   double reward2 = 0.0;  // rejected (or the second response of a tie)
   int gold = 1;          // +1: the first is preferred; 0: tie
+  std::string category;  // the benchmark's grouping (a subset, a category); may be empty
 };
 
 std::vector<ScoredPair> to_scored_pairs(const std::vector<PairResult>& results);
@@ -26,10 +27,11 @@ std::vector<ScoredPair> to_scored_pairs(const std::vector<PairResult>& results);
 const std::map<std::string, double>& paper_bt_with_ties();
 
 void write_pair_scores_jsonl(const std::string& path, const std::vector<PairResult>& results);
-std::string report_table(const BenchReport& report);     // console
+std::string report_table(const BenchReport& report);  // console
 std::string report_markdown(const BenchReport& report, bool with_paper_reference);
 std::string report_json(const BenchReport& report);
-void write_report_chart(const std::string& path, const BenchReport& report, bool with_paper_reference);
+void write_report_chart(const std::string& path, const BenchReport& report,
+                        bool with_paper_reference);
 
 // Writes scores.jsonl, report.json, report.md and accuracy.png into `dir` (created).
 void write_eval_outputs(const std::string& dir, const std::vector<PairResult>& results,

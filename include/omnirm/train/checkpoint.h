@@ -2,7 +2,8 @@
 //   model.safetensors    weights under HF Qwen2 names (model.*, score.*)
 //   optimizer.pt         AdamW state
 //   rng.safetensors      the CPU generator state
-//   trainer_state.json   step, the loader's position, seed, world size, ZeRO stage
+//   trainer_state.json   step, the loader's position, seed, world size, ZeRO stage, and the
+//                        best evaluation so far (best_step, best_value, best_metric)
 //   config.yaml          the full resolved config
 //   tokenizer.model      the tokenizer, so the directory is self-contained
 // Written atomically (temporary directory, fsync, rename); keep-last-N pruning.
@@ -41,6 +42,11 @@ struct TrainerState {
   int64_t seed = 0;
   int64_t world_size = 1;  // ranks that trained together
   int64_t zero_stage = 0;  // 1: the optimizer state is sharded over the ranks
+  // The best evaluation so far under train.best_metric (best_step 0: none yet); the step's
+  // model is kept as checkpoints/best (train/best_checkpoint.h).
+  int64_t best_step = 0;
+  double best_value = 0.0;
+  std::string best_metric;
 };
 
 // The ranks that write or read a checkpoint together; the default is a single process.

@@ -39,4 +39,10 @@ struct EncodedDataset {
 EncodedDataset load_encoded_dataset(const std::string& path, const text::Tokenizer& tokenizer,
                                     const Config& config, bool keep_ties);
 
+// The same over examples already in memory (e.g. a benchmark read in its own layout), whose
+// media paths are relative to `media_root`; `path` names the set in messages.
+EncodedDataset encode_examples(const std::vector<data::Example>& examples, const std::string& path,
+                               const std::string& media_root, const text::Tokenizer& tokenizer,
+                               const Config& config, bool keep_ties);
+
 }  // namespace omnirm::train

@@ -100,6 +100,10 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.centering, actual.train.centering);
   EXPECT_EQ(expected.train.log_every, actual.train.log_every);
   EXPECT_EQ(expected.train.eval_every, actual.train.eval_every);
+  EXPECT_EQ(expected.train.eval_benchmark, actual.train.eval_benchmark);
+  EXPECT_EQ(expected.train.eval_benchmark_format, actual.train.eval_benchmark_format);
+  EXPECT_EQ(expected.train.best_metric, actual.train.best_metric);
+  EXPECT_EQ(expected.train.best_mode, actual.train.best_mode);
   EXPECT_EQ(expected.train.save_every, actual.train.save_every);
   EXPECT_EQ(expected.train.keep_last, actual.train.keep_last);
   EXPECT_EQ(expected.train.threads, actual.train.threads);
@@ -191,6 +195,10 @@ Config every_key_changed() {
   c.train.centering = 1e-3;
   c.train.log_every = 1;
   c.train.eval_every = 50;
+  c.train.eval_benchmark = "bench/omni";
+  c.train.eval_benchmark_format = "rewardbench";
+  c.train.best_metric = "bench/overall";
+  c.train.best_mode = "min";
   c.train.save_every = 100;
   c.train.keep_last = 5;
   c.train.threads = 4;
@@ -306,6 +314,10 @@ train:
   centering: 0.001
   log_every: 1
   eval_every: 50
+  eval_benchmark: bench/omni
+  eval_benchmark_format: 'rewardbench'
+  best_metric: "bench/overall"
+  best_mode: min
   save_every: 100
   keep_last: 5
   threads: 4
@@ -558,6 +570,13 @@ TEST(Config, ValidateNamesTheKeys) {
        [](Config& c) { c.model.attention_backend = "flash"; },
        {"model.attention_backend", "reference, sdpa, cuda, auto"}},
       {"keep last", [](Config& c) { c.train.keep_last = 0; }, {"train.keep_last"}},
+      {"benchmark format",
+       [](Config& c) { c.train.eval_benchmark_format = "trl"; },
+       {"train.eval_benchmark_format", "'trl'"}},
+      {"best metric", [](Config& c) { c.train.best_metric = "accuracy"; }, {"train.best_metric"}},
+      {"best mode",
+       [](Config& c) { c.train.best_mode = "highest"; },
+       {"train.best_mode", "max, min"}},
       {"max length", [](Config& c) { c.data.max_length = 7; }, {"data.max_length", "8"}},
       {"loader workers", [](Config& c) { c.data.num_workers = -1; }, {"data.num_workers"}},
       {"prefetch", [](Config& c) { c.data.prefetch = 0; }, {"data.prefetch", "positive"}},

@@ -1,6 +1,7 @@
 // Round trips of the converters over the fixture files in tests/fixtures/convert (one per
 // source layout: ties, multi-turn prompts, system criteria, media lists, generation tasks,
-// frame lists), and their bad-record reports ("file:line" / "file:[index]", error or skip).
+// frame lists), and their bad-record reports ("file:line", the line a JSON array item starts on;
+// error or skip).
 #include "omnirm/data/convert.h"
 
 #include <gtest/gtest.h>
@@ -76,9 +77,8 @@ TEST(ConvertLlamaFactory, JsonArrayOfEveryTask) {
   EXPECT_EQ(c.summary.records, 11);
   EXPECT_EQ(c.summary.written, 9);
   EXPECT_EQ(c.summary.skipped, 2);
-  expect_problem(c.summary, 0, input + ":[9]: rejected: missing required field");
-  expect_problem(c.summary, 1,
-                 input + ":[10]: images[0]: media path '../outside/photo.jpg' leaves");
+  expect_problem(c.summary, 0, input + ":64: rejected: missing required field");
+  expect_problem(c.summary, 1, input + ":68: images[0]: media path '../outside/photo.jpg' leaves");
   ASSERT_EQ(c.examples.size(), 9u);
 
   // Multi-turn text with the system turn as criteria.
@@ -160,7 +160,7 @@ TEST(ConvertLlamaFactory, ErrorPolicyStopsAtTheFirstBadRecord) {
   } catch (const UserError& error) {
     EXPECT_EQ(std::string(error.what()),
               options.input +
-                  ":[9]: rejected: missing required field; fix the record or pass "
+                  ":64: rejected: missing required field; fix the record or pass "
                   "--on-bad-record skip");
   }
   EXPECT_FALSE(std::filesystem::exists(options.output));
@@ -173,7 +173,7 @@ TEST(ConvertRewardBench, TextTaskWithTiesAndSwaps) {
   const Converted c = convert(SourceFormat::omni_rewardbench, input);
   EXPECT_EQ(c.summary.written, 3);
   ASSERT_EQ(c.summary.skipped, 1);
-  expect_problem(c.summary, 0, input + ":[3]: criteria_preference: 'both' is not valid");
+  expect_problem(c.summary, 0, input + ":5: criteria_preference: 'both' is not valid");
   ASSERT_EQ(c.examples.size(), 3u);
   for (const Example& example : c.examples) EXPECT_EQ(example.task, "t2t");
 
@@ -217,7 +217,7 @@ TEST(ConvertRewardBench, PromptMediaAndVideoResponses) {
   const Converted images = convert(SourceFormat::omni_rewardbench, ti2t);
   EXPECT_EQ(images.summary.written, 2);
   ASSERT_EQ(images.summary.skipped, 1);
-  expect_problem(images.summary, 0, ti2t + ":[2]: image: missing required field");
+  expect_problem(images.summary, 0, ti2t + ":4: image: missing required field");
   EXPECT_EQ(images.examples[0].task, "ti2t");
   expect_parts(images.examples[0].prompt[0].content, {media("image", "media_data/ti2t/crowd.jpg"),
                                                       text("How many people are in the photo?")});

@@ -81,3 +81,20 @@ TEST(BenchMetrics, MacroAverageOverSupportedTasksAndHeldOutThreshold) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BenchMetrics, ZeroMarginsAtTheSweepsLowestThreshold) {
+  // A gold tie and a non-tie both with m = 0 exactly. Below the smallest |m| (ε = −1) no tie
+  // is predicted: both wrong. At ε = 0 both are predicted ties: the gold tie becomes right,
+  // the non-tie stays wrong; the 1.5/+1 pair stays right either way.
+  const std::vector<ScoredPair> pairs = {{"t", 0.0, 0}, {"t", 0.0, 1}, {"t", 1.5, 1}};
+  EXPECT_DOUBLE_EQ(omnirm::eval::accuracy_with_ties(pairs, -1.0), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(omnirm::eval::accuracy_with_ties(pairs, 0.0), 2.0 / 3.0);
+  const auto best = omnirm::eval::calibrate_ties(pairs);
+  EXPECT_DOUBLE_EQ(best.threshold, 0.0);
+  EXPECT_DOUBLE_EQ(best.accuracy, 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(omnirm::eval::accuracy_without_ties(pairs).value, 0.5);
+}
+
+}  // namespace
