@@ -98,7 +98,7 @@ void add_eval_command(CLI::App& app) {
                train::format_metrics_table(m));
     std::vector<eval::PairResult> results;
     for (const train::PairScore& s : scores) {
-      results.push_back({s.id, s.task, s.chosen, s.rejected, s.tie ? 0 : 1});
+      results.push_back({s.id, s.task, s.chosen, s.rejected, s.tie ? 0 : 1, ""});
     }
     const eval::BenchReport report = eval::score_benchmark(eval::to_scored_pairs(results));
     fmt::print("benchmark metrics (accuracy %, tie threshold tuned per task; ho: held out):\n{}",

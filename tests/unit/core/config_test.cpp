@@ -48,6 +48,8 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.patch_size, actual.model.patch_size);
   EXPECT_EQ(expected.model.image_tokens, actual.model.image_tokens);
   EXPECT_EQ(expected.model.max_frames, actual.model.max_frames);
+  EXPECT_EQ(expected.model.video_temporal_patch, actual.model.video_temporal_patch);
+  EXPECT_EQ(expected.model.resampler_locality, actual.model.resampler_locality);
   EXPECT_EQ(expected.model.audio_layers, actual.model.audio_layers);
   EXPECT_EQ(expected.model.audio_hidden, actual.model.audio_hidden);
   EXPECT_EQ(expected.model.audio_heads, actual.model.audio_heads);
@@ -143,6 +145,8 @@ Config every_key_changed() {
   c.model.patch_size = 14;
   c.model.image_tokens = 64;
   c.model.max_frames = 32;
+  c.model.video_temporal_patch = 2;
+  c.model.resampler_locality = 1.5;
   c.model.audio_layers = 3;
   c.model.audio_hidden = 80;
   c.model.audio_heads = 5;
@@ -262,6 +266,8 @@ model:
   patch_size: 14
   image_tokens: 64
   max_frames: 32
+  video_temporal_patch: 2
+  resampler_locality: 1.5
   audio_layers: 3
   audio_hidden: 80
   audio_heads: 5

@@ -187,7 +187,9 @@ TEST(OmniSynth, EvalMediaAreNewFilesWithOrWithoutHeldOutCombinations) {
     size_t shared = 0;
     for (const std::string& combo : eval) shared += train.count(combo);
     // Held-out combinations are checked on the records (media_content_test.cpp).
-    if (!hold_out) EXPECT_GT(shared, 0u);
+    if (!hold_out) {
+      EXPECT_GT(shared, 0u);
+    }
     fs::remove_all(dir);
   }
 }
