@@ -7,9 +7,9 @@ Run by hand (needs the tensorboard package, see tools/setup.sh):
     ~/.local/share/omnirm/venv/bin/python tools/make_tb_fixture.py
 
 The file holds the file_version event, three events of scalars (one with several values, a
-multi-byte step), and events and values omnirm does not use and must skip: a log message, a
-value with plugin metadata and a tensor instead of a simple_value, a value whose metadata
-precedes its simple_value.
+multi-byte step), a SessionLog START (a restart) and a SessionLog CHECKPOINT, and events and
+values omnirm does not use and must skip: a log message, a value with plugin metadata and a
+tensor instead of a simple_value, a value whose metadata precedes its simple_value.
 """
 import json
 import pathlib
@@ -35,6 +35,22 @@ def main():
             wall_time=1700000002.0,
             step=1,
             log_message=event_pb2.LogMessage(level=event_pb2.LogMessage.INFO, message="hello"),
+        )
+    )
+    events.append(
+        event_pb2.Event(
+            wall_time=1700000002.5,
+            step=300,
+            session_log=event_pb2.SessionLog(
+                status=event_pb2.SessionLog.CHECKPOINT, checkpoint_path="ckpt/300"
+            ),
+        )
+    )
+    events.append(
+        event_pb2.Event(
+            wall_time=1700000002.75,
+            step=300,
+            session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START, msg="restart"),
         )
     )
     mixed = scalar_event(1700000003.125, 300, [("eval/accuracy/task/t2t", 0.875)])
@@ -64,6 +80,7 @@ def main():
                 "wall_time": event.wall_time,
                 "step": event.step,
                 "file_version": event.file_version,
+                "session_start": event.session_log.status == event_pb2.SessionLog.START,
                 "scalars": scalars,
             }
         )

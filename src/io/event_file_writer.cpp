@@ -53,6 +53,14 @@ void EventFileWriter::write_scalars(int64_t step, const std::vector<ScalarValue>
   write(event);
 }
 
+void EventFileWriter::write_session_start(int64_t step) {
+  TbEvent event;
+  event.wall_time = now_seconds();
+  event.step = step;
+  event.session_start = true;
+  write(event);
+}
+
 void EventFileWriter::write(const TbEvent& event) {
   const std::string record = tfrecord_frame(encode_tb_event(event));
   out_.write(record.data(), static_cast<std::streamsize>(record.size()));

@@ -133,6 +133,22 @@ void decode_summary(std::string_view bytes, const std::string& where, TbEvent& e
   }
 }
 
+// SessionLog.status; 0 (unspecified) when absent.
+uint64_t session_status(std::string_view bytes, const std::string& where) {
+  WireReader in(bytes, where);
+  uint64_t status = 0;
+  while (!in.done()) {
+    const uint64_t key = in.varint();
+    const auto type = static_cast<uint32_t>(key & 7);
+    if ((key >> 3) == 1 && type == kVarint) {
+      status = in.varint();
+    } else {
+      in.skip(type);
+    }
+  }
+  return status;
+}
+
 }  // namespace
 
 std::string encode_tb_event(const TbEvent& event) {
@@ -142,6 +158,12 @@ std::string encode_tb_event(const TbEvent& event) {
   put_key(out, 2, kVarint);
   put_varint(out, static_cast<uint64_t>(event.step));
   if (!event.file_version.empty()) put_bytes(out, 3, event.file_version);
+  if (event.session_start) {
+    std::string session_log;
+    put_key(session_log, 1, kVarint);
+    put_varint(session_log, 1);  // SessionLog.START
+    put_bytes(out, 7, session_log);
+  }
   if (!event.scalars.empty()) {
     std::string summary;
     for (const ScalarValue& scalar : event.scalars) {
@@ -171,6 +193,8 @@ TbEvent decode_tb_event(std::string_view payload, const std::string& where) {
       event.file_version = std::string(in.length_delimited());
     } else if (field == 5 && type == kLengthDelimited) {
       decode_summary(in.length_delimited(), where, event);
+    } else if (field == 7 && type == kLengthDelimited) {
+      event.session_start = session_status(in.length_delimited(), where) == 1;
     } else {
       in.skip(type);
     }

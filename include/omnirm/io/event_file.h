@@ -23,6 +23,10 @@ class EventFileWriter {
   // One event at `step` holding every value, written and flushed before returning.
   void write_scalars(int64_t step, const std::vector<ScalarValue>& values);
 
+  // A SessionLog START at `step`: a resumed run's first step, so that readers drop the values
+  // an earlier process wrote for steps >= `step` (written after the checkpoint it resumed).
+  void write_session_start(int64_t step);
+
   const std::string& path() const { return path_; }
 
  private:

@@ -91,6 +91,21 @@ TEST(EventFile, WriterToReaderRoundTrip) {
   EXPECT_TRUE(std::signbit(last.scalars[2].value));
 }
 
+TEST(EventFile, ASessionStartRoundTrips) {
+  const std::string dir = make_temp_dir("events");
+  EventFileWriter writer(dir);
+  writer.write_scalars(4, {{"loss", 0.5f}});
+  writer.write_session_start(5);
+  writer.write_scalars(5, {{"loss", 0.25f}});
+  const auto events = read_event_file(writer.path()).events;
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_FALSE(events[1].session_start);
+  EXPECT_TRUE(events[2].session_start);
+  EXPECT_EQ(events[2].step, 5);
+  EXPECT_TRUE(events[2].scalars.empty());
+  EXPECT_FALSE(events[3].session_start);
+}
+
 TEST(EventFile, WritersInOneDirectoryNeverShareAFile) {
   const std::string dir = make_temp_dir("events");
   EventFileWriter first(dir);
@@ -115,6 +130,7 @@ TEST(EventFile, ReadsAFileWrittenByTensorBoard) {
     EXPECT_EQ(event.wall_time, expected[i]["wall_time"].get<double>());
     EXPECT_EQ(event.step, expected[i]["step"].get<int64_t>());
     EXPECT_EQ(event.file_version, expected[i]["file_version"].get<std::string>());
+    EXPECT_EQ(event.session_start, expected[i]["session_start"].get<bool>());
     ASSERT_EQ(event.scalars.size(), expected[i]["scalars"].size());
     for (size_t j = 0; j < event.scalars.size(); ++j) {
       EXPECT_EQ(event.scalars[j].tag, expected[i]["scalars"][j]["tag"].get<std::string>());
