@@ -12,6 +12,10 @@ TORCH_VERSION="2.11.0"
 BUILD_DIR="${OMNIRM_BUILD_DIR:-$ROOT/build}"
 JOBS="${OMNIRM_JOBS:-$(nproc)}"
 
+# Python packages the tools/ scripts use (never needed at training time), installed into the
+# same venv as torch: tensorboard for tools/check_tensorboard.py and tools/make_tb_fixture.py.
+PIP_PACKAGES=(tensorboard)
+
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 python3-venv
   libsentencepiece-dev libyaml-cpp-dev libgtest-dev libgmock-dev libsimdjson-dev
@@ -66,6 +70,20 @@ install_torch() {
     || die "pip install torch==$TORCH_VERSION failed: check access to the Python package index"
 }
 
+install_python_tools() {
+  local missing=()
+  for p in "${PIP_PACKAGES[@]}"; do
+    "$VENV/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Python tools: ${PIP_PACKAGES[*]} present in $VENV"
+    return
+  fi
+  say "Python tools: installing ${missing[*]} into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}" \
+    || die "pip install ${missing[*]} failed: check access to the Python package index"
+}
+
 torch_prefix() {
   "$VENV/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null
 }
@@ -86,6 +104,7 @@ configure_and_build() {
 main() {
   install_debian_packages
   install_torch
+  install_python_tools
   [ "${1:-}" = "--deps" ] && return
   configure_and_build
   say "ready: $BUILD_DIR/omnirm"

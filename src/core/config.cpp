@@ -123,6 +123,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, margin_scale),
     OMNIRM_CONFIG_KEY(train, centering),
     OMNIRM_CONFIG_KEY(train, log_every),
+    OMNIRM_CONFIG_KEY(train, tensorboard),
     OMNIRM_CONFIG_KEY(train, eval_every),
     OMNIRM_CONFIG_KEY(train, eval_benchmark),
     OMNIRM_CONFIG_KEY(train, eval_benchmark_format),

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <utility>
 
@@ -113,6 +114,27 @@ void Canvas::fill_rect(int x, int y, int width, int height, Rgb colour) {
       p[0] = colour.r;
       p[1] = colour.g;
       p[2] = colour.b;
+    }
+  }
+}
+
+void Canvas::draw_line(int x0, int y0, int x1, int y1, Rgb colour, int thickness) {
+  // Bresenham: step along the longer axis, a square of `thickness` at each pixel.
+  const int dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
+  const int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+  const int offset = thickness / 2;
+  int error = dx + dy;
+  while (true) {
+    fill_rect(x0 - offset, y0 - offset, thickness, thickness, colour);
+    if (x0 == x1 && y0 == y1) return;
+    const int twice = 2 * error;
+    if (twice >= dy) {
+      error += dy;
+      x0 += sx;
+    }
+    if (twice <= dx) {
+      error += dx;
+      y0 += sy;
     }
   }
 }

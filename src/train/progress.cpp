@@ -11,16 +11,31 @@
 
 namespace omnirm::train {
 
-MetricsLog::MetricsLog(const std::string& path) {
+MetricsLog::MetricsLog(const std::string& path, const std::string& event_dir) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   out_.open(path, std::ios::app);
   if (!out_) throw UserError("cannot write metrics to " + path + "; check train.output_dir");
+  if (!event_dir.empty()) events_.emplace(event_dir);
 }
 
 void MetricsLog::write(const nlohmann::json& record) {
   out_ << record.dump() << '\n';
   out_.flush();
+  if (!events_) return;
+  std::vector<io::ScalarValue> scalars;
+  for (const auto& [key, value] : record.items()) {
+    if (key != "step" && value.is_number()) {
+      scalars.push_back({key, static_cast<float>(value.get<double>())});
+    }
+  }
+  const auto step = record.find("step");
+  events_->write_scalars(step != record.end() && step->is_number() ? step->get<int64_t>() : 0,
+                         scalars);
+}
+
+void MetricsLog::mark_resume(int64_t first_step) {
+  if (events_) events_->write_session_start(first_step);
 }
 
 ProgressLine::ProgressLine(int64_t total_steps, int64_t first_step, int64_t print_every,

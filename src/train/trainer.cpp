@@ -302,7 +302,9 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   if (main) {
     fs::create_directories(tc.output_dir);
     io::write_file_atomic((fs::path(tc.output_dir) / "config.yaml").string(), dump_config(config));
-    metrics.emplace((fs::path(tc.output_dir) / "metrics.jsonl").string());
+    metrics.emplace((fs::path(tc.output_dir) / "metrics.jsonl").string(),
+                    tc.tensorboard ? (fs::path(tc.output_dir) / "tb").string() : "");
+    if (resume_from) metrics->mark_resume(state.step + 1);
   }
   ProgressLine progress(total_steps, state.step, tc.log_every, log.prefix());
 

@@ -228,7 +228,7 @@ TEST_F(Cli, EvalReportsAgreeWithThePerPairScores) {
 
 TEST_F(Cli, EverySubcommandHasHelp) {
   for (const char* command : {"train", "eval", "score", "export", "data synth", "data validate",
-                              "tokenizer train", "bench train"}) {
+                              "tokenizer train", "bench train", "plot"}) {
     CommandResult help = run_command(omnirm_binary() + " " + command + " --help");
     EXPECT_EQ(help.exit_code, 0) << command << help.output;
     EXPECT_NE(help.output.find("Options"), std::string::npos) << command << help.output;

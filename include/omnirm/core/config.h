@@ -105,6 +105,8 @@ struct TrainConfig {
   double margin_scale = 1.0;   // multiplies each record's margin in the loss
   double centering = 0.0;      // lambda of lambda * mean((r_c + r_r)^2)
   int64_t log_every = 10;
+  // Every metrics.jsonl scalar also goes to a TensorBoard event file in output_dir/tb/.
+  bool tensorboard = true;
   int64_t eval_every = 0;  // 0: only at the end
   // A benchmark evaluated at the same cadence as data.eval (metrics.jsonl keys "bench/...");
   // its format: omni-rewardbench | vl-rewardbench | multimodal-rewardbench | rewardbench.

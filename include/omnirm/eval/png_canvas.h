@@ -18,6 +18,8 @@ class Canvas {
   Canvas(int width, int height, Rgb background);
 
   void fill_rect(int x, int y, int width, int height, Rgb colour);  // clipped to the canvas
+  // A straight line from (x0, y0) to (x1, y1), both ends included, `thickness` pixels wide.
+  void draw_line(int x0, int y0, int x1, int y1, Rgb colour, int thickness = 1);
   // Draws text with its top-left corner at (x, y); `scale` multiplies the 5x7 glyphs.
   // Characters without a glyph are drawn as a hollow box.
   void draw_text(int x, int y, const std::string& text, Rgb colour, int scale = 1);

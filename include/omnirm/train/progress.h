@@ -1,22 +1,36 @@
 // Training output for people and programs: metrics as JSONL (one object per line, appended
-// and flushed), and a live progress line on a terminal (periodic plain lines otherwise).
+// and flushed) and, beside it, the same scalars as a TensorBoard event file; and a live
+// progress line on a terminal (periodic plain lines otherwise).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+
+#include "omnirm/io/event_file.h"
 
 namespace omnirm::train {
 
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::string& path);  // appends; creates parent directories
+  // Appends to `path`, creating parent directories. With a non-empty `event_dir`, a new
+  // TensorBoard event file is started there (io/event_file.h).
+  explicit MetricsLog(const std::string& path, const std::string& event_dir = "");
+
+  // One JSON line; and, if there is an event file, one event at the record's "step" holding
+  // every other numeric field under its JSON key as tag. Both are flushed.
   void write(const nlohmann::json& record);
+
+  // A resumed run writes again from `first_step`: the event file says so (a SessionLog START),
+  // so that TensorBoard drops what the interrupted process wrote for those steps.
+  void mark_resume(int64_t first_step);
 
  private:
   std::ofstream out_;
+  std::optional<io::EventFileWriter> events_;
 };
 
 class ProgressLine {

@@ -101,6 +101,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.margin_scale, actual.train.margin_scale);
   EXPECT_EQ(expected.train.centering, actual.train.centering);
   EXPECT_EQ(expected.train.log_every, actual.train.log_every);
+  EXPECT_EQ(expected.train.tensorboard, actual.train.tensorboard);
   EXPECT_EQ(expected.train.eval_every, actual.train.eval_every);
   EXPECT_EQ(expected.train.eval_benchmark, actual.train.eval_benchmark);
   EXPECT_EQ(expected.train.eval_benchmark_format, actual.train.eval_benchmark_format);
@@ -198,6 +199,7 @@ Config every_key_changed() {
   c.train.margin_scale = 2.5e20;
   c.train.centering = 1e-3;
   c.train.log_every = 1;
+  c.train.tensorboard = false;
   c.train.eval_every = 50;
   c.train.eval_benchmark = "bench/omni";
   c.train.eval_benchmark_format = "rewardbench";
@@ -319,6 +321,7 @@ train:
   margin_scale: 2.5E+20
   centering: 0.001
   log_every: 1
+  tensorboard: false
   eval_every: 50
   eval_benchmark: bench/omni
   eval_benchmark_format: 'rewardbench'
@@ -446,6 +449,17 @@ TEST(Config, OverridesAreAppliedInOrderAndTyped) {
   EXPECT_EQ(config.data.tokenizer, "123");
   EXPECT_EQ(config.data.eval, "");
   EXPECT_EQ(load_config("", {"train.warmup_ratio=0.5"}).train.warmup_ratio, 0.5);
+}
+
+TEST(Config, TensorboardIsOnByDefaultAndTakesOnlyABoolean) {
+  EXPECT_TRUE(Config{}.train.tensorboard);
+  EXPECT_FALSE(parse_config("", "t", {"train.tensorboard=false"}).train.tensorboard);
+  EXPECT_EQ(parse_error("train:\n  tensorboard: off\n"),
+            "configs/demo.yaml: train.tensorboard (line 2): expected a boolean (true or false), "
+            "got 'off'");
+  EXPECT_EQ(parse_error("", {"train.tensorbord=true"}),
+            "override 'train.tensorbord=true': unknown key 'train.tensorbord'; did you mean "
+            "'train.tensorboard'?");
 }
 
 TEST(Config, OverrideWithWrongType) {
