@@ -9,10 +9,11 @@
 // each warp's rows are its keys:
 //   S^T = K Q^T,  P^T = exp2(S^T * scale * log2 e - lse * log2 e)  (masked entries 0)
 //   dV += P^T dO,  dP^T = V dO^T,  dS^T = P^T (dP^T - D),  dK += dS^T Q
-// dS^T goes to shared memory (input precision) so that all warps then compute dQ = dS K for
-// the 64 queries, each warp one 16-row m-tile and a share of the columns, added with fp32
-// atomics into grad_query_accum (unscaled). dK (times scale) and dV are written at the end:
-// one CTA holds all of a key tile's contributions, so they need no atomics.
+// dS^T goes to shared memory (input precision): each warp reads its own rows back as the A
+// operand of dK, and after a barrier all warps compute dQ = dS K for the 64 queries, each warp one
+// 16-row m-tile and a share of the columns, added with fp32 atomics into grad_query_accum
+// (unscaled). dK (times scale) and dV are written at the end: one CTA holds all of a key tile's
+// contributions, so they need no atomics.
 #pragma once
 
 #include "pair_attention.h"
