@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Builds omnirm on the CUDA machine and runs the kernel tests there, in one go and well inside
-# 8 minutes. That machine has nvcc, cmake, ninja and python3 with torch (2.11.0+cu130) but no
-# package manager and no network: the small Debian libraries omnirm needs travel as .deb files
-# in <repo>/.debs/ (made by tools/fetch_gpu_debs.sh) and are unpacked with dpkg -x.
+# Builds omnirm on the CUDA machine and runs the kernel tests and the attention benchmark
+# there, in one go and well inside 8 minutes. That machine has nvcc, cmake, ninja and python3
+# with torch (2.11.0+cu130) but no package manager and no network: the small Debian libraries
+# omnirm needs travel as .deb files in <repo>/.debs/ (made by tools/fetch_gpu_debs.sh) and are
+# unpacked with dpkg -x.
 #   tools/gpu_check.sh
-# Writes under ${OUT:-/tmp/omnirm-gpu}: gpu_check.log (everything printed) and
-# kernel_tests.json (GoogleTest results). Exits non-zero when the build of the kernel tests or
-# any kernel test fails; the omnirm binary is built afterwards only if time allows, and its
-# failure is logged without changing the exit status.
+# Writes under ${OUT:-/tmp/omnirm-gpu}: gpu_check.log (everything printed), kernel_tests.json
+# (GoogleTest results), attention_bench.txt (omnirm_bench_attention: the CUDA pair-attention
+# kernels vs SDPA flash, ratios and TFLOP/s) and results.txt (one line per step and its
+# status). Exits non-zero when the build of the kernel tests or the benchmark, any kernel
+# test, or the benchmark fails; the omnirm binary is built afterwards only if time allows,
+# and its failure is logged without changing the exit status.
 # Environment: PYTHON (default python3), OMNIRM_JOBS (default 16), OMNIRM_GPU_BUILD_DIR
 # (default <repo>/build-gpu, kept between runs on a warm machine), OMNIRM_DEB_PREFIX (default
-# /tmp/omnirm-debs), OMNIRM_CUDA_ARCH (default 90), OMNIRM_BUILD_SECONDS (default 240).
+# /tmp/omnirm-debs), OMNIRM_CUDA_ARCH (default 90), OMNIRM_BUILD_SECONDS (default 240),
+# OMNIRM_TEST_SECONDS (default 240, cap on the kernel tests), OMNIRM_BENCH_SECONDS (default 120,
+# cap on the attention benchmark).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,6 +27,8 @@ DEB_DIR="$ROOT/.debs"
 DEB_PREFIX="${OMNIRM_DEB_PREFIX:-/tmp/omnirm-debs}"
 CUDA_ARCH="${OMNIRM_CUDA_ARCH:-90}"
 OMNIRM_BUILD_SECONDS="${OMNIRM_BUILD_SECONDS:-240}"  # cap on the optional omnirm build
+OMNIRM_TEST_SECONDS="${OMNIRM_TEST_SECONDS:-240}"    # cap on the kernel tests (a hung kernel)
+OMNIRM_BENCH_SECONDS="${OMNIRM_BENCH_SECONDS:-120}"  # cap on the attention benchmark
 
 mkdir -p "$OUT_DIR"
 LOG="$OUT_DIR/gpu_check.log"
@@ -38,6 +45,10 @@ finish() {
 trap finish EXIT
 
 START_SECONDS=$SECONDS
+RESULTS="$OUT_DIR/results.txt"
+: >"$RESULTS"
+# One line per step into results.txt: step, status, seconds since the start.
+record() { printf '%s %s +%ds\n' "$1" "$2" "$((SECONDS - START_SECONDS))" >>"$RESULTS"; }
 say() { printf '[gpu_check +%ds] %s\n' "$((SECONDS - START_SECONDS))" "$*"; }
 die() {
   say "error: $*"
@@ -112,19 +123,40 @@ main() {
   setup_environment
   configure
 
-  say "building omnirm_test_kernels"
-  ninja -C "$BUILD_DIR" -j "$JOBS" omnirm_test_kernels || die "building omnirm_test_kernels failed"
+  say "building omnirm_test_kernels and omnirm_bench_attention"
+  if ! ninja -C "$BUILD_DIR" -j "$JOBS" omnirm_test_kernels omnirm_bench_attention; then
+    record build failed
+    die "building omnirm_test_kernels / omnirm_bench_attention failed"
+  fi
+  record build ok
 
-  say "running omnirm_test_kernels"
-  "$BUILD_DIR/tests/omnirm_test_kernels" --gtest_output="json:$OUT_DIR/kernel_tests.json"
+  say "running omnirm_test_kernels (at most ${OMNIRM_TEST_SECONDS}s)"
+  timeout "$OMNIRM_TEST_SECONDS" "$BUILD_DIR/tests/omnirm_test_kernels" \
+    --gtest_output="json:$OUT_DIR/kernel_tests.json"
   local test_status=$?
   say "omnirm_test_kernels exited with $test_status"
+  record kernel_tests "$([ "$test_status" -eq 0 ] && echo ok || echo "failed($test_status)")"
 
-  say "building omnirm (optional, at most ${OMNIRM_BUILD_SECONDS}s)"
-  if timeout "$OMNIRM_BUILD_SECONDS" ninja -C "$BUILD_DIR" -j "$JOBS" omnirm; then
-    say "omnirm built"
+  say "running omnirm_bench_attention (at most ${OMNIRM_BENCH_SECONDS}s)"
+  timeout "$OMNIRM_BENCH_SECONDS" "$BUILD_DIR/tests/omnirm_bench_attention" \
+    >"$OUT_DIR/attention_bench.txt" 2>&1
+  local bench_status=$?
+  cat "$OUT_DIR/attention_bench.txt"
+  say "omnirm_bench_attention exited with $bench_status"
+  record attention_bench "$([ "$bench_status" -eq 0 ] && echo ok || echo "failed($bench_status)")"
+
+  # The optional build gets what is left of 7 minutes, at most OMNIRM_BUILD_SECONDS.
+  local build_seconds=$((420 - (SECONDS - START_SECONDS)))
+  if [ "$build_seconds" -gt "$OMNIRM_BUILD_SECONDS" ]; then build_seconds=$OMNIRM_BUILD_SECONDS; fi
+  if [ "$build_seconds" -lt 30 ]; then
+    say "skipping the optional omnirm build: too little time left"
   else
-    say "omnirm did not build (see above); this does not change the result"
+    say "building omnirm (optional, at most ${build_seconds}s)"
+    if timeout "$build_seconds" ninja -C "$BUILD_DIR" -j "$JOBS" omnirm; then
+      say "omnirm built"
+    else
+      say "omnirm did not build (see above); this does not change the result"
+    fi
   fi
 
   show_gpu
@@ -132,7 +164,11 @@ main() {
     say "FAILED: kernel tests"
     exit "$test_status"
   fi
-  say "OK: kernel tests passed"
+  if [ "$bench_status" -ne 0 ]; then
+    say "FAILED: attention benchmark"
+    exit "$bench_status"
+  fi
+  say "OK: kernel tests passed, attention benchmark in $OUT_DIR/attention_bench.txt"
 }
 
 main

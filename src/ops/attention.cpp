@@ -1,4 +1,5 @@
-// The attention backends of ops/attention.h that run on any device, and the dispatcher.
+// The attention backends of ops/attention.h that run on any device, and the dispatcher (which
+// sends the `cuda` backend to ops/pair_attention_cuda.h where that is built and applies).
 #include "omnirm/ops/attention.h"
 
 #include <ATen/ATen.h>
@@ -6,6 +7,10 @@
 #include <cmath>
 
 #include "omnirm/core/error.h"
+
+#ifdef OMNIRM_WITH_CUDA
+#include "omnirm/ops/pair_attention_cuda.h"
+#endif
 
 namespace omnirm::ops {
 
@@ -45,7 +50,7 @@ AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda
   if (name == "reference") return AttentionBackend::reference;
   if (name == "sdpa") return AttentionBackend::sdpa;
   if (name == "cuda" || name == "auto") {
-#ifdef OMNIRM_WITH_CUDA_ATTENTION
+#ifdef OMNIRM_WITH_CUDA
     if (on_cuda) return AttentionBackend::cuda;
 #endif
     if (name == "cuda") {
@@ -94,9 +99,18 @@ at::Tensor pair_attention(const at::Tensor& query, const at::Tensor& key, const 
     case AttentionBackend::sdpa:
       return attention_sdpa(query, key, value, layout);
     case AttentionBackend::cuda:
-      break;
+#ifdef OMNIRM_WITH_CUDA
+      if (cuda::pair_attention_cuda_supports(query, key, value)) {
+        check_shapes(query, key, value, layout);
+        return cuda::pair_attention_cuda(query, key, value, layout.row_offsets, layout.segments,
+                                         layout.max_row_length);
+      }
+#endif
+      // Inputs the kernels do not take (CPU, fp32/fp64, other head dims): the same problem
+      // through sdpa.
+      return attention_sdpa(query, key, value, layout);
   }
-  TORCH_CHECK(false, "attention: the cuda backend is not built into this binary");
+  TORCH_CHECK(false, "attention: unknown backend");
 }
 
 }  // namespace omnirm::ops

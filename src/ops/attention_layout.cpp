@@ -1,7 +1,9 @@
-// Builds the AttentionLayout of ops/attention.h: the padding maps and the segment mask.
+// Builds the AttentionLayout of ops/attention.h (the padding maps and the segment mask) and
+// counts the pairs its mask allows.
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <map>
 
 #include "omnirm/ops/attention.h"
 
@@ -53,6 +55,25 @@ AttentionLayout make_attention_layout(const std::vector<int64_t>& row_offsets,
   layout.unpad_index = unpad_index.to(device);
   layout.allowed = allowed.to(device);
   return layout;
+}
+
+int64_t attention_allowed_pairs(const std::vector<int64_t>& row_offsets,
+                                const std::vector<int8_t>& segments) {
+  int64_t pairs = 0;
+  for (size_t r = 0; r + 1 < row_offsets.size(); ++r) {
+    TORCH_CHECK(row_offsets[r] <= row_offsets[r + 1] &&
+                    row_offsets[r + 1] <= static_cast<int64_t>(segments.size()),
+                "attention_allowed_pairs: row ", r, " lies outside the ", segments.size(),
+                " segments");
+    // Query i sees the prompt keys up to i and the keys of its own segment up to i.
+    std::map<int8_t, int64_t> seen;  // keys so far per segment code, i included
+    for (int64_t i = row_offsets[r]; i < row_offsets[r + 1]; ++i) {
+      const int8_t code = segments[i];
+      ++seen[code];
+      pairs += code == 0 ? seen[0] : seen[0] + seen[code];
+    }
+  }
+  return pairs;
 }
 
 }  // namespace omnirm::ops

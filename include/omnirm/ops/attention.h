@@ -18,6 +18,7 @@ namespace omnirm::ops {
 enum class AttentionBackend { reference, sdpa, cuda };
 
 // "reference" | "sdpa" | "cuda" | "auto" (cuda on CUDA tensors when built, else sdpa).
+// "cuda" without a CUDA build or on CPU tensors is a UserError naming model.attention_backend.
 AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda);
 
 // Per-batch layout, built once and shared by every layer.
@@ -37,7 +38,14 @@ struct AttentionLayout {
 AttentionLayout make_attention_layout(const std::vector<int64_t>& row_offsets,
                                       const std::vector<int8_t>& segments, at::Device device);
 
+// Allowed (query, key) pairs of the mask rule over all rows: the attention work of a layout
+// (forward 4 d, forward + backward 14 d FLOPs per pair and query head).
+int64_t attention_allowed_pairs(const std::vector<int64_t>& row_offsets,
+                                const std::vector<int8_t>& segments);
+
 // query [N, Hq, d], key/value [N, Hkv, d] with Hq % Hkv == 0 → output [N, Hq, d].
+// The cuda backend runs the flash-style kernels for CUDA bf16/fp16 inputs with d 64 or 128
+// (ops/pair_attention_cuda.h) and the sdpa backend for anything else.
 at::Tensor pair_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
                           const AttentionLayout& layout, AttentionBackend backend);
 

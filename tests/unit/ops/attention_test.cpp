@@ -1,10 +1,17 @@
-// Pair-prefix attention: the segment mask, the backends against each other, and the rows of
-// the pair-prefix layout against the same rows run as separate sequences.
+// Pair-prefix attention: the segment mask, the backends against each other, the rows of the
+// pair-prefix layout against the same rows run as separate sequences, the allowed-pair count
+// and the backend choice (the cuda backend falls back to sdpa where its kernels do not apply).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <torch/csrc/autograd/autograd.h>
 
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "omnirm/core/error.h"
 #include "omnirm/ops/attention.h"
 
 namespace {
@@ -103,6 +110,80 @@ TEST(PairAttention, SdpaMatchesReferenceInFloat32) {
   at::Tensor a = omnirm::ops::attention_reference(q, k, v, layout);
   at::Tensor b = omnirm::ops::attention_sdpa(q, k, v, layout);
   EXPECT_LT((a - b).abs().max().item<float>(), 1e-5f);
+}
+
+// The allowed pairs counted from the segment table equal the entries of the dense mask
+// (padding queries left out) and the closed form of the pair-prefix layout.
+TEST(AttentionAllowedPairs, MatchesTheDenseMaskAndTheClosedForm) {
+  // Rows: pair-prefix (P=5, C=3, R=4); naive prompt + rejected (P=2, R=6); prompt only (7);
+  // one token; and a row with unknown codes 5 and -1 after its prompt.
+  std::vector<int64_t> offsets = {0};
+  std::vector<int8_t> segments;
+  const auto add_row = [&](std::vector<std::pair<int8_t, int>> runs) {
+    for (const auto& [code, count] : runs) {
+      segments.insert(segments.end(), count, code);
+    }
+    offsets.push_back(static_cast<int64_t>(segments.size()));
+  };
+  add_row({{0, 5}, {1, 3}, {2, 4}});
+  add_row({{0, 2}, {2, 6}});
+  add_row({{0, 7}});
+  add_row({{1, 1}});
+  add_row({{0, 3}, {5, 2}, {-1, 3}, {5, 1}});
+  const AttentionLayout layout = make_attention_layout(offsets, segments, at::Device(at::kCPU));
+
+  int64_t dense = 0;
+  for (int64_t r = 0; r < layout.rows; ++r) {
+    const int64_t length = offsets[r + 1] - offsets[r];
+    dense += layout.allowed[r][0].narrow(0, 0, length).sum().item<int64_t>();
+  }
+  const int64_t counted = omnirm::ops::attention_allowed_pairs(offsets, segments);
+  EXPECT_EQ(counted, dense);
+
+  const auto triangle = [](int64_t n) { return n * (n + 1) / 2; };
+  const int64_t closed_form = (triangle(5) + 3 * 5 + triangle(3) + 4 * 5 + triangle(4)) +
+                              (triangle(2) + 6 * 2 + triangle(6)) + triangle(7) + 1 +
+                              (triangle(3) + 2 * 3 + triangle(2) + 3 * 3 + triangle(3) + (3 + 3));
+  EXPECT_EQ(counted, closed_form);
+}
+
+TEST(AttentionBackendChoice, AutoAndCuda) {
+  using omnirm::ops::AttentionBackend;
+  using omnirm::ops::resolve_attention_backend;
+  EXPECT_EQ(resolve_attention_backend("auto", false), AttentionBackend::sdpa);
+#ifdef OMNIRM_WITH_CUDA
+  EXPECT_EQ(resolve_attention_backend("auto", true), AttentionBackend::cuda);
+  EXPECT_EQ(resolve_attention_backend("cuda", true), AttentionBackend::cuda);
+#else
+  EXPECT_EQ(resolve_attention_backend("auto", true), AttentionBackend::sdpa);
+#endif
+  try {
+    resolve_attention_backend("cuda", false);
+    ADD_FAILURE() << "cuda on CPU tensors was accepted";
+  } catch (const omnirm::UserError& error) {
+    EXPECT_NE(std::string(error.what()).find("model.attention_backend"), std::string::npos);
+  }
+}
+
+// The cuda backend on inputs its kernels do not take (here CPU tensors) is the sdpa backend,
+// gradients included.
+TEST(PairAttention, CudaBackendFallsBackToSdpaOnCpu) {
+  at::manual_seed(5);
+  const AttentionLayout layout =
+      make_attention_layout({0, 7, 10}, {0, 0, 0, 1, 1, 2, 2, 0, 1, 1}, at::Device(at::kCPU));
+  const at::Tensor q = at::randn({10, 4, 8}).requires_grad_(true);
+  const at::Tensor k = at::randn({10, 2, 8}).requires_grad_(true);
+  const at::Tensor v = at::randn({10, 2, 8}).requires_grad_(true);
+  const at::Tensor via_cuda =
+      omnirm::ops::pair_attention(q, k, v, layout, omnirm::ops::AttentionBackend::cuda);
+  const at::Tensor reference = omnirm::ops::attention_reference(q, k, v, layout);
+  EXPECT_LT((via_cuda - reference).abs().max().item<float>(), 1e-5f);
+  const std::vector<at::Tensor> grads = torch::autograd::grad({via_cuda.sum()}, {q, k, v});
+  const std::vector<at::Tensor> reference_grads =
+      torch::autograd::grad({reference.sum()}, {q, k, v});
+  for (size_t i = 0; i < grads.size(); ++i) {
+    EXPECT_LT((grads[i] - reference_grads[i]).abs().max().item<float>(), 1e-4f) << "input " << i;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,361 @@
+// Checks the CUDA pair-attention op (ops::cuda::pair_attention_cuda) against the fp32
+// reference (ops::attention_reference on fp32 copies of the inputs, gradients by autograd)
+// with FlashAttention's rule: the op's largest error, in the output and in each gradient, is
+// at most twice that of a naive implementation run in the op's precision (dense masked
+// scores, softmax and products in bf16 / fp16 on the GPU), both measured against the fp32
+// reference, plus 1e-5. Layouts: pair-prefix rows of odd lengths, empty chosen and empty
+// rejected responses, one-token prompts, rows spanning many tiles with whole tiles of the
+// other response to skip, plain causal rows and naive-layout rows; GQA ratios 1, 2, 4; head
+// dims 64 and 128; bf16 and fp16. The rule itself is checked on the CPU too (a correct
+// candidate passes, one that ignores the segment rule fails). Without a CUDA build or a CUDA
+// device the GPU tests skip with a message.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/cuda.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "omnirm/ops/attention.h"
+
+#ifdef OMNIRM_WITH_CUDA
+#include "omnirm/ops/pair_attention_cuda.h"
+#endif
+
+namespace {
+
+using omnirm::ops::AttentionLayout;
+
+bool cuda_device_present() {
+  return torch::cuda::is_available() && torch::cuda::device_count() > 0;
+}
+
+#define OMNIRM_SKIP_WITHOUT_GPU()                         \
+  do {                                                    \
+    if (!cuda_device_present()) {                         \
+      GTEST_SKIP() << "no CUDA device: GPU test skipped"; \
+    }                                                     \
+  } while (false)
+
+// Rows given as runs of (segment code, tokens).
+struct Rows {
+  std::vector<int64_t> offsets = {0};
+  std::vector<int8_t> segments;
+
+  void add(const std::vector<std::pair<int8_t, int>>& runs) {
+    for (const auto& [code, count] : runs) {
+      segments.insert(segments.end(), count, code);
+    }
+    offsets.push_back(static_cast<int64_t>(segments.size()));
+  }
+  int64_t tokens() const { return static_cast<int64_t>(segments.size()); }
+};
+
+// Every row kind the kernels must handle, 1283 tokens, the longest row 630.
+Rows mixed_rows() {
+  Rows rows;
+  rows.add({{0, 37}, {1, 21}, {2, 45}});     // odd lengths
+  rows.add({{0, 1}, {1, 5}, {2, 3}});        // one-token prompt
+  rows.add({{0, 50}, {2, 30}});              // empty chosen response
+  rows.add({{0, 20}, {1, 40}});              // empty rejected response (also the naive layout)
+  rows.add({{0, 1}, {1, 1}, {2, 1}});        // one token each
+  rows.add({{0, 130}, {1, 300}, {2, 200}});  // many tiles, whole chosen tiles to skip
+  rows.add({{0, 301}});                      // plain causal
+  rows.add({{0, 33}, {2, 64}});              // naive layout, prompt + rejected
+  return rows;
+}
+
+// (query, key, value) → output, all on one device and dtype.
+using AttentionFn =
+    std::function<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>;
+
+// Output and input gradients of one implementation for one problem.
+struct Result {
+  at::Tensor out;  // [N, Hq, d]
+  at::Tensor dq;   // [N, Hq, d]
+  at::Tensor dk;   // [N, Hkv, d]
+  at::Tensor dv;   // [N, Hkv, d]
+};
+
+// Runs `attention` on copies of q, k, v converted to `dtype` on `device`; the gradients are
+// those of sum(out * grad_out).
+Result run(const AttentionFn& attention, const at::Tensor& q, const at::Tensor& k,
+           const at::Tensor& v, const at::Tensor& grad_out, at::ScalarType dtype,
+           at::Device device) {
+  const at::Tensor query = q.to(device, dtype).detach().requires_grad_(true);
+  const at::Tensor key = k.to(device, dtype).detach().requires_grad_(true);
+  const at::Tensor value = v.to(device, dtype).detach().requires_grad_(true);
+  const at::Tensor out = attention(query, key, value);
+  const std::vector<at::Tensor> grads =
+      torch::autograd::grad({out}, {query, key, value}, {grad_out.to(device, dtype)});
+  return {out.detach(), grads[0], grads[1], grads[2]};
+}
+
+// Dense masked attention in the inputs' own precision: every intermediate (scores, softmax,
+// products) is rounded to that dtype, as a plain implementation would compute it.
+at::Tensor naive_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
+                           const AttentionLayout& layout) {
+  const int64_t rows = layout.rows;
+  const int64_t lmax = layout.max_row_length;
+  const int64_t groups = query.size(1) / key.size(1);
+  const auto padded = [&](const at::Tensor& x) {  // [N, H, d] → [rows, H, Lmax, d]
+    const at::Tensor with_zero = at::cat({x, at::zeros({1, x.size(1), x.size(2)}, x.options())});
+    return with_zero.index_select(0, layout.pad_gather)
+        .view({rows, lmax, x.size(1), x.size(2)})
+        .transpose(1, 2);
+  };
+  const at::Tensor q = padded(query);
+  const at::Tensor k = padded(key).repeat_interleave(groups, 1);
+  const at::Tensor v = padded(value).repeat_interleave(groups, 1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(query.size(2)));
+  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
+  scores = scores.masked_fill(layout.allowed.logical_not(), -INFINITY);
+  const at::Tensor out = at::matmul(at::softmax(scores, -1), v);
+  return out.transpose(1, 2)
+      .reshape({rows * lmax, query.size(1), query.size(2)})
+      .index_select(0, layout.unpad_index);
+}
+
+double max_error(const at::Tensor& value, const at::Tensor& reference) {
+  return (value.to(at::kCPU, at::kDouble) - reference.to(at::kCPU, at::kDouble))
+      .abs()
+      .max()
+      .item<double>();
+}
+
+// FlashAttention's rule for each of out, dq, dk, dv; returns the failures, one line each.
+std::vector<std::string> flash_rule_failures(const Result& candidate, const Result& naive,
+                                             const Result& reference) {
+  std::vector<std::string> failures;
+  const std::vector<std::tuple<std::string, at::Tensor, at::Tensor, at::Tensor>> checks = {
+      {"out", candidate.out, naive.out, reference.out},
+      {"dq", candidate.dq, naive.dq, reference.dq},
+      {"dk", candidate.dk, naive.dk, reference.dk},
+      {"dv", candidate.dv, naive.dv, reference.dv}};
+  for (const auto& [name, value, baseline, truth] : checks) {
+    if (value.sizes() != truth.sizes()) {
+      failures.push_back(name + ": shape differs from the reference");
+      continue;
+    }
+    if (!at::isfinite(value).all().item<bool>()) {
+      failures.push_back(name + ": non-finite values");
+      continue;
+    }
+    const double error = max_error(value, truth);
+    const double baseline_error = max_error(baseline, truth);
+    if (!(error <= 2.0 * baseline_error + 1e-5)) {
+      failures.push_back(name + ": max error " + std::to_string(error) + " > 2 x naive " +
+                         std::to_string(baseline_error) + " + 1e-5");
+    }
+  }
+  return failures;
+}
+
+// Random inputs (fp32, CPU) for `rows`, and the three results on `device`.
+struct Problem {
+  AttentionLayout layout;
+  at::Tensor q, k, v, grad_out;
+};
+
+Problem make_problem(const Rows& rows, int64_t kv_heads, int64_t group, int64_t head_dim,
+                     at::Device device, uint64_t seed) {
+  at::manual_seed(seed);
+  Problem problem;
+  problem.layout = omnirm::ops::make_attention_layout(rows.offsets, rows.segments, device);
+  const int64_t n = rows.tokens();
+  problem.q = at::randn({n, kv_heads * group, head_dim});
+  problem.k = at::randn({n, kv_heads, head_dim});
+  problem.v = at::randn({n, kv_heads, head_dim});
+  problem.grad_out = at::randn({n, kv_heads * group, head_dim});
+  return problem;
+}
+
+// The rule on the CPU, with sdpa (fused, fp32 accumulation) as a correct candidate and an
+// attention that lets chosen and rejected see each other as a wrong one.
+TEST(PairAttentionFlashRule, SeparatesCorrectFromWrongOnCpu) {
+  Rows rows;
+  rows.add({{0, 9}, {1, 7}, {2, 6}});
+  rows.add({{0, 1}, {1, 2}, {2, 3}});
+  const at::Device cpu(at::kCPU);
+  const Problem problem = make_problem(rows, 2, 2, 16, cpu, 21);
+  const AttentionLayout& layout = problem.layout;
+  // The same rows with one segment code: plain causal attention over the whole row.
+  std::vector<int8_t> merged(rows.segments.size(), 0);
+  const AttentionLayout causal = omnirm::ops::make_attention_layout(rows.offsets, merged, cpu);
+
+  const auto reference = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return omnirm::ops::attention_reference(q, k, v, layout);
+  };
+  const auto naive = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return naive_attention(q, k, v, layout);
+  };
+  const auto sdpa = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return omnirm::ops::attention_sdpa(q, k, v, layout);
+  };
+  const auto wrong = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return omnirm::ops::attention_sdpa(q, k, v, causal);
+  };
+  const Result truth =
+      run(reference, problem.q, problem.k, problem.v, problem.grad_out, at::kFloat, cpu);
+  const Result baseline =
+      run(naive, problem.q, problem.k, problem.v, problem.grad_out, at::kBFloat16, cpu);
+  const Result good =
+      run(sdpa, problem.q, problem.k, problem.v, problem.grad_out, at::kBFloat16, cpu);
+  const Result bad =
+      run(wrong, problem.q, problem.k, problem.v, problem.grad_out, at::kBFloat16, cpu);
+  EXPECT_GT(max_error(baseline.out, truth.out), 0.0) << "the naive baseline is not in bf16";
+  const std::vector<std::string> good_failures = flash_rule_failures(good, baseline, truth);
+  EXPECT_TRUE(good_failures.empty()) << good_failures.front();
+  EXPECT_EQ(flash_rule_failures(bad, baseline, truth).size(), 4u);
+}
+
+#ifdef OMNIRM_WITH_CUDA
+
+// (dtype, head dim, query heads per key/value head)
+using KernelCase = std::tuple<at::ScalarType, int64_t, int64_t>;
+
+std::string case_name(const ::testing::TestParamInfo<KernelCase>& info) {
+  const auto& [dtype, head_dim, group] = info.param;
+  return std::string(dtype == at::kBFloat16 ? "bf16" : "fp16") + "_d" + std::to_string(head_dim) +
+         "_gqa" + std::to_string(group);
+}
+
+// The op, the naive same-precision attention and the fp32 reference on CUDA device 0.
+std::vector<std::string> check_against_reference(const Rows& rows, at::ScalarType dtype,
+                                                 int64_t head_dim, int64_t group, uint64_t seed) {
+  at::globalContext().setAllowTF32CuBLAS(false);
+  const at::Device device(at::kCUDA, 0);
+  const Problem problem = make_problem(rows, 2, group, head_dim, device, seed);
+  const AttentionLayout& layout = problem.layout;
+  const auto kernel = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return omnirm::ops::cuda::pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments,
+                                                  layout.max_row_length);
+  };
+  const auto reference = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return omnirm::ops::attention_reference(q, k, v, layout);
+  };
+  const auto naive = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    return naive_attention(q, k, v, layout);
+  };
+  const Result truth =
+      run(reference, problem.q, problem.k, problem.v, problem.grad_out, at::kFloat, device);
+  const Result baseline =
+      run(naive, problem.q, problem.k, problem.v, problem.grad_out, dtype, device);
+  const Result result =
+      run(kernel, problem.q, problem.k, problem.v, problem.grad_out, dtype, device);
+  EXPECT_EQ(result.out.scalar_type(), dtype);
+  EXPECT_EQ(result.dk.scalar_type(), dtype);
+  return flash_rule_failures(result, baseline, truth);
+}
+
+class PairAttentionCudaTest : public ::testing::TestWithParam<KernelCase> {};
+
+TEST_P(PairAttentionCudaTest, MixedRowsMeetTheFlashRule) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+  const auto& [dtype, head_dim, group] = GetParam();
+  for (const std::string& failure :
+       check_against_reference(mixed_rows(), dtype, head_dim, group, 100 + head_dim + group)) {
+    ADD_FAILURE() << failure;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllShapes, PairAttentionCudaTest,
+                         ::testing::Combine(::testing::Values(at::kBFloat16, at::kHalf),
+                                            ::testing::Values<int64_t>(64, 128),
+                                            ::testing::Values<int64_t>(1, 2, 4)),
+                         case_name);
+
+// One long pair-prefix row and one plain causal row: many tiles of every kind per CTA.
+TEST(PairAttentionCuda, LongRowsMeetTheFlashRule) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+  Rows rows;
+  rows.add({{0, 1700}, {1, 413}, {2, 387}});
+  rows.add({{0, 1999}});
+  for (const std::string& failure : check_against_reference(rows, at::kBFloat16, 128, 2, 7)) {
+    ADD_FAILURE() << failure;
+  }
+}
+
+// ops::pair_attention's cuda backend runs the op for bf16 / fp16 inputs with d 64 or 128
+// (same bits) and sdpa for anything else (fp32 here, and d = 32).
+TEST(PairAttentionCuda, BackendDispatch) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+  using omnirm::ops::AttentionBackend;
+  const at::Device device(at::kCUDA, 0);
+  Rows rows;
+  rows.add({{0, 40}, {1, 20}, {2, 25}});
+  const Problem problem = make_problem(rows, 2, 2, 64, device, 3);
+  const AttentionLayout& layout = problem.layout;
+  const at::Tensor q = problem.q.to(device, at::kBFloat16);
+  const at::Tensor k = problem.k.to(device, at::kBFloat16);
+  const at::Tensor v = problem.v.to(device, at::kBFloat16);
+  EXPECT_TRUE(omnirm::ops::cuda::pair_attention_cuda_supports(q, k, v));
+  const at::Tensor direct = omnirm::ops::cuda::pair_attention_cuda(
+      q, k, v, layout.row_offsets, layout.segments, layout.max_row_length);
+  EXPECT_TRUE(
+      at::equal(omnirm::ops::pair_attention(q, k, v, layout, AttentionBackend::cuda), direct));
+
+  const at::Tensor q32 = problem.q.to(device);
+  const at::Tensor k32 = problem.k.to(device);
+  const at::Tensor v32 = problem.v.to(device);
+  EXPECT_FALSE(omnirm::ops::cuda::pair_attention_cuda_supports(q32, k32, v32));
+  EXPECT_TRUE(at::equal(omnirm::ops::pair_attention(q32, k32, v32, layout, AttentionBackend::cuda),
+                        omnirm::ops::attention_sdpa(q32, k32, v32, layout)));
+  const at::Tensor q_small = q.narrow(2, 0, 32).contiguous();
+  const at::Tensor k_small = k.narrow(2, 0, 32).contiguous();
+  const at::Tensor v_small = v.narrow(2, 0, 32).contiguous();
+  EXPECT_FALSE(omnirm::ops::cuda::pair_attention_cuda_supports(q_small, k_small, v_small));
+  EXPECT_EQ(omnirm::ops::pair_attention(q_small, k_small, v_small, layout, AttentionBackend::cuda)
+                .size(2),
+            32);
+}
+
+// Tensors the op cannot take are refused with a message naming what is wrong.
+TEST(PairAttentionCuda, RejectsBadInputs) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+  const at::Device device(at::kCUDA, 0);
+  Rows rows;
+  rows.add({{0, 10}, {1, 6}});
+  const Problem problem = make_problem(rows, 2, 1, 64, device, 5);
+  const AttentionLayout& layout = problem.layout;
+  const at::Tensor q = problem.q.to(device, at::kHalf);
+  const at::Tensor k = problem.k.to(device, at::kHalf);
+  const at::Tensor v = problem.v.to(device, at::kHalf);
+  const auto message_of = [](const std::function<void()>& call) -> std::string {
+    try {
+      call();
+    } catch (const c10::Error& error) {
+      return error.what();
+    }
+    return "";
+  };
+  using omnirm::ops::cuda::pair_attention_cuda;
+  EXPECT_NE(message_of([&] {
+              pair_attention_cuda(q.to(at::kFloat), k, v, layout.row_offsets, layout.segments,
+                                  layout.max_row_length);
+            }).find("bfloat16 or float16"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              pair_attention_cuda(q, k, v, layout.row_offsets.to(at::kInt), layout.segments,
+                                  layout.max_row_length);
+            }).find("row_offsets"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments.cpu(),
+                                  layout.max_row_length);
+            }).find("segments"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments, 0);
+            }).find("max_row_length"),
+            std::string::npos);
+}
+
+#endif  // OMNIRM_WITH_CUDA
+
+}  // namespace
