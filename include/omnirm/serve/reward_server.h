@@ -24,8 +24,8 @@ namespace omnirm::serve {
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
-  int port = 8000;  // 0: any free port
-  int http_threads = 8;
+  int port = 8000;        // 0: any free port
+  int http_threads = 64;  // also the most requests in flight (a worker waits for its rewards)
   int64_t max_request_bytes = 1024 * 1024;
   int64_t max_queue = 256;
   int64_t max_batch_tokens = 16384;
