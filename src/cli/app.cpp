@@ -27,6 +27,7 @@ int run(int argc, char** argv) {
   add_train_command(app);
   add_eval_command(app);
   add_score_command(app);
+  add_serve_command(app);
   add_export_command(app);
   add_data_command(app);
   add_tokenizer_command(app);

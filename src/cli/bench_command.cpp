@@ -1,5 +1,5 @@
 // `omnirm bench train` and `omnirm bench eval`: training and evaluation throughput with
-// prefix sharing on and off, side by side.
+// prefix sharing on and off, side by side (`bench dist` and `bench serve` register here too).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -36,7 +36,7 @@ void add_bench_eval(CLI::App& bench) {
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: train, eval, dist");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: train, eval, dist, data, serve");
   bench->require_subcommand(1);
   auto* train =
       bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
@@ -57,6 +57,7 @@ void add_bench_command(CLI::App& app) {
   });
   add_bench_eval(*bench);
   add_bench_dist_command(*bench);
+  add_bench_serve_command(*bench);
 }
 
 }  // namespace omnirm::cli

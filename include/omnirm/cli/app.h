@@ -1,4 +1,5 @@
-// The omnirm command line: `omnirm train | eval | score | export | data | tokenizer | bench`.
+// The omnirm command line: `omnirm train | eval | score | serve | export | data | tokenizer |
+// bench`.
 #pragma once
 
 namespace omnirm::cli {

@@ -13,6 +13,7 @@ namespace omnirm::cli {
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_score_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
@@ -22,6 +23,8 @@ void add_launch_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 // `bench dist`, under the `bench` command.
 void add_bench_dist_command(CLI::App& bench);
+// `bench serve`, under the `bench` command.
+void add_bench_serve_command(CLI::App& bench);
 
 // Thrown by a command that ends with a specific exit code (e.g. `launch` passing on a
 // worker's); cli::run returns `code` without printing anything more.

@@ -1,0 +1,202 @@
+// Implementation of serve/bench_serve.h.
+#include "omnirm/serve/bench_serve.h"
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <latch>
+#include <stdexcept>
+#include <thread>
+
+#include "omnirm/core/error.h"
+#include "omnirm/data/jsonl_reader.h"
+#include "omnirm/serve/http_client.h"
+#include "omnirm/serve/reward_server.h"
+#include "omnirm/train/checkpoint.h"
+
+namespace omnirm::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A /score body of a pair's prompt, criteria and both responses; throws UserError for media.
+std::string request_body(const data::Example& example) {
+  auto text_only = [&](const std::vector<data::ContentPart>& parts) {
+    for (const data::ContentPart& part : parts) {
+      if (part.type != "text") {
+        throw UserError(example.origin +
+                        ": has media; the server scores text only, so bench serve needs a "
+                        "text-only pair file (-d)");
+      }
+    }
+    return data::text_of(parts);
+  };
+  nlohmann::json prompt = nlohmann::json::array();
+  for (const data::Turn& turn : example.prompt) {
+    prompt.push_back({{"role", turn.role}, {"content", text_only(turn.content)}});
+  }
+  nlohmann::json body = {{"prompt", prompt},
+                         {"responses", {text_only(example.chosen), text_only(example.rejected)}}};
+  if (!example.criteria.empty()) body["criteria"] = example.criteria;
+  return body.dump();
+}
+
+double percentile_ms(std::vector<double> seconds, double fraction) {
+  if (seconds.empty()) return 0.0;
+  std::sort(seconds.begin(), seconds.end());
+  // Nearest rank: the smallest value with at least `fraction` of the values at or below it.
+  const auto rank = static_cast<size_t>(std::ceil(fraction * double(seconds.size())));
+  return 1000.0 * seconds[std::max<size_t>(rank, 1) - 1];
+}
+
+std::vector<float> rewards_of(const HttpReply& reply) {
+  if (reply.status != 200) {
+    throw std::runtime_error("bench serve: the server answered " + std::to_string(reply.status) +
+                             ": " + reply.body);
+  }
+  return nlohmann::json::parse(reply.body).at("rewards").get<std::vector<float>>();
+}
+
+// Runs the clients against `server`; rewards[i] receives the rewards of bodies[i].
+ServeTiming run_clients(RewardServer& server, const std::vector<std::string>& bodies,
+                        int64_t concurrency, int64_t requests,
+                        std::vector<std::vector<float>>& rewards) {
+  std::latch warmed_up(concurrency + 1);
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(concurrency));
+  std::vector<std::string> failures(static_cast<size_t>(concurrency));
+  std::vector<std::thread> clients;
+  for (int64_t c = 0; c < concurrency; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient client("127.0.0.1", server.port());
+      bool arrived = false;
+      try {
+        // One untimed request per client opens its connection and warms the caches.
+        rewards_of(client.request("POST", "/score", bodies[c % bodies.size()]));
+        warmed_up.arrive_and_wait();
+        arrived = true;
+        for (int64_t i = c; i < requests; i += concurrency) {
+          const size_t which = static_cast<size_t>(i) % bodies.size();
+          const Clock::time_point sent = Clock::now();
+          const HttpReply reply = client.request("POST", "/score", bodies[which]);
+          latencies[c].push_back(std::chrono::duration<double>(Clock::now() - sent).count());
+          std::vector<float> values = rewards_of(reply);
+          if (static_cast<int64_t>(which) == i) rewards[which] = std::move(values);
+        }
+      } catch (const std::exception& error) {
+        failures[c] = error.what();
+        if (!arrived) warmed_up.count_down();
+      }
+    });
+  }
+  warmed_up.arrive_and_wait();
+  const SchedulerStats before = server.stats();
+  const Clock::time_point start = Clock::now();
+  for (std::thread& client : clients) client.join();
+  ServeTiming timing;
+  timing.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const std::string& failure : failures) {
+    if (!failure.empty()) throw std::runtime_error(failure);
+  }
+  std::vector<double> all;
+  for (const std::vector<double>& client : latencies)
+    all.insert(all.end(), client.begin(), client.end());
+  timing.requests = static_cast<int64_t>(all.size());
+  timing.p50_ms = percentile_ms(all, 0.50);
+  timing.p99_ms = percentile_ms(all, 0.99);
+  timing.batches = server.stats().batches - before.batches;
+  return timing;
+}
+
+}  // namespace
+
+BenchServeResult bench_serve(const BenchServeOptions& options) {
+  if (options.concurrency < 1) throw UserError("bench serve: --concurrency must be at least 1");
+  if (options.requests < 1) throw UserError("bench serve: --requests must be at least 1");
+  train::LoadedModel loaded = train::load_model_dir(options.model);
+  if (loaded.config.train.threads > 0) {
+    at::set_num_threads(static_cast<int>(loaded.config.train.threads));
+  }
+  BenchServeResult result;
+  result.concurrency = options.concurrency;
+  result.threads = at::get_num_threads();
+  result.data = options.data.empty() ? loaded.config.data.eval : options.data;
+  if (result.data.empty()) {
+    throw UserError("bench serve: no -d given and the model's config has no data.eval");
+  }
+
+  ServeOptions serve;
+  serve.port = 0;
+  serve.http_threads = static_cast<int>(options.concurrency);
+  serve.max_queue = std::max<int64_t>(256, options.concurrency);
+  serve.max_batch_tokens = options.max_batch_tokens;
+  serve.max_length = options.max_length > 0 ? options.max_length : loaded.config.data.max_length;
+  check_serve_options(serve);
+
+  // Pairs too long for the model would be refused (400); they are left out.
+  RequestLimits limits;
+  limits.max_length = serve.max_length;
+  limits.max_request_tokens = serve.max_batch_tokens;
+  std::vector<std::string> bodies;
+  for (const data::Example& example :
+       data::read_pairs_jsonl(result.data, data::OnBadRecord::error).examples) {
+    std::string body = request_body(example);
+    try {
+      tokenize_score_request(parse_score_request(body, limits), loaded.tokenizer, limits);
+    } catch (const BadRequest&) {
+      ++result.skipped;
+      continue;
+    }
+    bodies.push_back(std::move(body));
+  }
+  if (bodies.empty()) {
+    throw UserError("bench serve: " + result.data + " has no pair within max_length " +
+                    std::to_string(serve.max_length) + "; raise it with --max-length");
+  }
+  result.distinct_requests = static_cast<int64_t>(bodies.size());
+
+  std::vector<std::vector<float>> batched(bodies.size()), unbatched(bodies.size());
+  for (const bool batching : {true, false}) {
+    serve.batching = batching;
+    RewardServer server(serve, loaded.tokenizer, model_scorer(*loaded.model, at::kCPU), loaded.dir);
+    (batching ? result.batched : result.unbatched) = run_clients(
+        server, bodies, options.concurrency, options.requests, batching ? batched : unbatched);
+    server.stop();
+  }
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    for (size_t k = 0; k < batched[i].size() && k < unbatched[i].size(); ++k) {
+      result.max_reward_difference =
+          std::max(result.max_reward_difference, double(std::abs(batched[i][k] - unbatched[i][k])));
+    }
+  }
+  return result;
+}
+
+std::string format_bench_serve(const BenchServeResult& r) {
+  std::string out = fmt::format(
+      "bench serve: {} requests (2 responses each, {} distinct from {}{}) at concurrency {}, "
+      "loopback, {} model threads\n",
+      r.batched.requests, r.distinct_requests, r.data,
+      r.skipped > 0 ? fmt::format(", {} too long skipped", r.skipped) : "", r.concurrency,
+      r.threads);
+  out += fmt::format("  {:<10} {:>12} {:>10} {:>10} {:>12}\n", "batching", "requests/s", "p50 ms",
+                     "p99 ms", "mean batch");
+  auto row = [&](const char* name, const ServeTiming& t) {
+    out += fmt::format("  {:<10} {:>12.1f} {:>10.2f} {:>10.2f} {:>12.2f}\n", name,
+                       t.requests_per_second(), t.p50_ms, t.p99_ms, t.mean_batch());
+  };
+  row("on", r.batched);
+  row("off", r.unbatched);
+  out += fmt::format(
+      "  batching on vs off: {:.2f}x requests/s, p50 latency off/on {:.2f}x; largest "
+      "reward difference {:.2e}\n",
+      r.speedup(), r.batched.p50_ms > 0.0 ? r.unbatched.p50_ms / r.batched.p50_ms : 0.0,
+      r.max_reward_difference);
+  return out;
+}
+
+}  // namespace omnirm::serve
