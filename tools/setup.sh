@@ -9,13 +9,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OMNIRM_HOME="${OMNIRM_HOME:-$HOME/.local/share/omnirm}"
 VENV="$OMNIRM_HOME/venv"
 TORCH_VERSION="2.11.0"
+# Python packages of the tools/ scripts (fixture generators), installed beside torch.
+PYTHON_TOOLS=("tokenizers==0.23.3")
 BUILD_DIR="${OMNIRM_BUILD_DIR:-$ROOT/build}"
 JOBS="${OMNIRM_JOBS:-$(nproc)}"
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 python3-venv
   libsentencepiece-dev libyaml-cpp-dev libgtest-dev libgmock-dev libsimdjson-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libpcre2-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libstb-dev libwebp-dev libassimp-dev libgloo-dev
   clang-14 libclang-rt-14-dev
@@ -66,6 +68,22 @@ install_torch() {
     || die "pip install torch==$TORCH_VERSION failed: check access to the Python package index"
 }
 
+install_python_tools() {
+  local missing=()
+  for spec in "${PYTHON_TOOLS[@]}"; do
+    local name="${spec%%==*}" version="${spec#*==}"
+    "$VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(0 if m.version('$name')=='$version' else 1)" 2>/dev/null ||
+      missing+=("$spec")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Python tools: all ${#PYTHON_TOOLS[@]} present in $VENV"
+    return
+  fi
+  say "Python tools: installing ${missing[*]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}" \
+    || die "pip install ${missing[*]} failed: check access to the Python package index"
+}
+
 torch_prefix() {
   "$VENV/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null
 }
@@ -86,6 +104,7 @@ configure_and_build() {
 main() {
   install_debian_packages
   install_torch
+  install_python_tools
   [ "${1:-}" = "--deps" ] && return
   configure_and_build
   say "ready: $BUILD_DIR/omnirm"
