@@ -12,6 +12,7 @@ DEB_DIR="$ROOT/.debs"
 DEV_PACKAGES=(
   libsentencepiece-dev libyaml-cpp-dev libsimdjson-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev pkgconf-bin libgloo-dev zlib1g-dev
+  libpcre2-dev libutf8proc-dev
 )
 # Dependencies every Linux machine has, or that building does not need (googletest is the
 # source tree that libgtest-dev points at).

@@ -9,17 +9,17 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OMNIRM_HOME="${OMNIRM_HOME:-$HOME/.local/share/omnirm}"
 VENV="$OMNIRM_HOME/venv"
 TORCH_VERSION="2.11.0"
+# Python packages of the tools/ scripts (fixture generators and checks, never needed at training
+# time), installed beside torch: tokenizers for tools/make_bpe_fixtures.py, tensorboard for
+# tools/check_tensorboard.py and tools/make_tb_fixture.py.
+PYTHON_TOOLS=("tokenizers==0.23.3" "tensorboard==2.21.0")
 BUILD_DIR="${OMNIRM_BUILD_DIR:-$ROOT/build}"
 JOBS="${OMNIRM_JOBS:-$(nproc)}"
-
-# Python packages the tools/ scripts use (never needed at training time), installed into the
-# same venv as torch: tensorboard for tools/check_tensorboard.py and tools/make_tb_fixture.py.
-PIP_PACKAGES=(tensorboard)
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3 python3-venv
   libsentencepiece-dev libyaml-cpp-dev libgtest-dev libgmock-dev libsimdjson-dev
-  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev libpcre2-dev libutf8proc-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libswscale-dev
   libstb-dev libwebp-dev libassimp-dev libgloo-dev
   clang-14 libclang-rt-14-dev
@@ -72,14 +72,16 @@ install_torch() {
 
 install_python_tools() {
   local missing=()
-  for p in "${PIP_PACKAGES[@]}"; do
-    "$VENV/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || missing+=("$p")
+  for spec in "${PYTHON_TOOLS[@]}"; do
+    local name="${spec%%==*}" version="${spec#*==}"
+    "$VENV/bin/python" -c "import importlib.metadata as m,sys; sys.exit(0 if m.version('$name')=='$version' else 1)" 2>/dev/null ||
+      missing+=("$spec")
   done
   if [ ${#missing[@]} -eq 0 ]; then
-    say "Python tools: ${PIP_PACKAGES[*]} present in $VENV"
+    say "Python tools: all ${#PYTHON_TOOLS[@]} present in $VENV"
     return
   fi
-  say "Python tools: installing ${missing[*]} into $VENV"
+  say "Python tools: installing ${missing[*]}"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing[@]}" \
     || die "pip install ${missing[*]} failed: check access to the Python package index"
 }

@@ -164,8 +164,9 @@ void add_bench_data_command(CLI::App& app) {
   command->add_option("--pairs", options->sizes, "Corpus sizes in pairs (100000,317382)")
       ->delimiter(',');
   command->add_option("--seed", options->seed, "Corpus seed");
-  command->add_option("--tokenizer", options->tokenizer,
-                      "A sentencepiece .model (default: train one on generated text)");
+  command->add_option(
+      "--tokenizer", options->tokenizer,
+      "A sentencepiece .model or an HF tokenizer.json (default: train a .model on generated text)");
   command->add_option("--vocab-size", options->vocab_size, "Vocabulary of the trained tokenizer");
   command->add_option("--workers", options->workers,
                       "Loader worker threads; 0 (default): all work on the calling thread");
@@ -173,7 +174,7 @@ void add_bench_data_command(CLI::App& app) {
   command->add_option("--micro-batch", options->micro_batch, "Pairs per packed micro-batch");
   command->add_option("--max-length", options->max_length, "data.max_length for encoding");
   command->add_flag("--no-token-cache", options->no_token_cache,
-                    "Tokenize every text with sentencepiece directly");
+                    "Tokenize every text with the tokenizer directly");
   command->add_option("--dir", options->dir, "Where the corpora go (default: a temp directory)");
   command->add_flag("--keep", options->keep, "Keep the generated files");
   command->callback([options] { run_bench_data(*options); });

@@ -14,6 +14,7 @@
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/text/chat_template.h"
+#include "omnirm/text/tokenizer.h"
 #include "omnirm/train/checkpoint.h"
 
 namespace omnirm::cli {
@@ -71,14 +72,18 @@ void add_export_command(CLI::App& app) {
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
     std::ofstream(dir.file("config.json"))
         << hf_config(loaded.config.model, loaded.model->vocab_size()).dump(2) << "\n";
-    const nlohmann::json tokenizer_config = {{"tokenizer_class", "LlamaTokenizer"},
-                                             {"chat_template", jinja_chat_template()},
-                                             {"eos_token", "<|im_end|>"},
-                                             {"pad_token", "<|im_end|>"},
-                                             {"add_bos_token", false},
-                                             {"add_eos_token", false}};
+    // A tokenizer.json loads in transformers as a fast tokenizer; a .model as Llama's.
+    const std::string tokenizer_file = text::checkpoint_tokenizer_file(loaded.dir);
+    const bool is_json = text::tokenizer_kind_of(tokenizer_file) == text::TokenizerKind::bpe_json;
+    const nlohmann::json tokenizer_config = {
+        {"tokenizer_class", is_json ? "PreTrainedTokenizerFast" : "LlamaTokenizer"},
+        {"chat_template", jinja_chat_template()},
+        {"eos_token", "<|im_end|>"},
+        {"pad_token", "<|im_end|>"},
+        {"add_bos_token", false},
+        {"add_eos_token", false}};
     std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config.dump(2) << "\n";
-    fs::copy_file(fs::path(loaded.dir) / "tokenizer.model", dir.file("tokenizer.model"));
+    fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
     fs::copy_file(fs::path(loaded.dir) / "config.yaml", dir.file("omnirm.yaml"));
     dir.commit();
     fmt::print("exported {} to {}\n", loaded.dir, *out);

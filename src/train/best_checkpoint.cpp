@@ -17,6 +17,7 @@
 #include "omnirm/core/error.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/text/tokenizer.h"
 #include "omnirm/train/checkpoint.h"
 
 namespace omnirm::train {
@@ -108,7 +109,7 @@ void publish_best_from_model(const std::string& output_dir, model::RewardModelIm
       std::ofstream out(dir / "config.yaml");
       out << dump_config(config);
     }
-    fs::copy_file(tokenizer_path, dir / "tokenizer.model");
+    fs::copy_file(tokenizer_path, dir / text::checkpoint_tokenizer_name(tokenizer_path));
   });
 }
 

@@ -18,6 +18,8 @@
 #include "omnirm/dist/communicator.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/text/tokenizer.h"
+#include "omnirm/train/trainer.h"
 
 namespace omnirm::train {
 
@@ -133,7 +135,7 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
       std::ofstream out(file("config.yaml"));
       out << dump_config(config);
     }
-    fs::copy_file(tokenizer_path, file("tokenizer.model"));
+    fs::copy_file(tokenizer_path, file(text::checkpoint_tokenizer_name(tokenizer_path)));
   }
   if (comm != nullptr) {
     comm->barrier(
@@ -287,8 +289,9 @@ LoadedModel load_model_dir(const std::string& path) {
   }
   const fs::path root(dir);
   LoadedModel loaded{dir, load_config((root / "config.yaml").string()),
-                     text::Tokenizer::load((root / "tokenizer.model").string()), nullptr};
-  loaded.model = model::RewardModel(loaded.config.model, loaded.tokenizer.vocab_size());
+                     text::Tokenizer::load(text::checkpoint_tokenizer_file(dir)), nullptr};
+  loaded.model = model::RewardModel(loaded.config.model,
+                                    model_vocab_size(loaded.config.model, loaded.tokenizer));
   load_model_weights((root / "model.safetensors").string(), *loaded.model);
   loaded.model->eval();
   return loaded;

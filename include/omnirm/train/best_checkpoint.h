@@ -2,7 +2,7 @@
 // with the best value of train.best_metric, beside best.json {"step", "metric", "value"}.
 // When that step has a regular checkpoint, best/ holds its files as hard links (copies where
 // links fail), so it resumes like any checkpoint and survives keep_last pruning; otherwise it
-// holds the model alone (model.safetensors, config.yaml, tokenizer.model), enough to
+// holds the model alone (model.safetensors, config.yaml, tokenizer.model or .json), enough to
 // evaluate, score and export. A new best is built under a temporary name and swapped in with
 // one rename, so a kill leaves the previous best or the new one, never a mixture.
 #pragma once

@@ -5,7 +5,8 @@
 //   trainer_state.json   step, the loader's position, seed, world size, ZeRO stage, and the
 //                        best evaluation so far (best_step, best_value, best_metric)
 //   config.yaml          the full resolved config
-//   tokenizer.model      the tokenizer, so the directory is self-contained
+//   tokenizer.model      the tokenizer, so the directory is self-contained (tokenizer.json
+//                        when the run used an HF tokenizer.json)
 // Written atomically (temporary directory, fsync, rename); keep-last-N pruning.
 //
 // Written by several ranks (output_dir on a filesystem they share), rank 0 writes the model,

@@ -1,12 +1,15 @@
 // Tests of TokenCache: the same ids as the tokenizer on awkward text (runs of spaces,
 // newlines, markers, non-ASCII, long words), hits on repeats, exactness after the cache
-// empties, and the fallback for a model whose pieces cross spaces.
+// empties, the fallback for a model whose pieces cross spaces, and exactness with an HF
+// tokenizer.json (byte-level BPE).
 #include "omnirm/data/token_cache.h"
 
 #include <gtest/gtest.h>
 #include <sentencepiece_trainer.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -86,6 +89,27 @@ TEST(TokenCache, PassesThroughForPiecesAcrossSpaces) {
   EXPECT_EQ(cache.encode("the sky is blue"), joined.encode("the sky is blue"));
   EXPECT_TRUE(TokenCache::segmentable(testing::shared_tokenizer()));
   std::filesystem::remove_all(dir);
+}
+
+TEST(TokenCache, SameIdsAsAByteLevelBpeTokenizer) {
+  // The HF tokenizer.json parity fixture: whatever cuts the cache takes for its vocabulary,
+  // every line of the parity corpus, and the corpus as one text, tokenize as without it.
+  const std::string fixture = omnirm::testing::source_dir() + "/tests/fixtures/bpe";
+  const text::Tokenizer tokenizer = text::Tokenizer::load(fixture + "/tokenizer.json");
+  TokenCache cache(tokenizer);
+  std::ifstream in(fixture + "/cases.jsonl");
+  std::string line;
+  std::string all;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const std::string text = nlohmann::json::parse(line)["text"].get<std::string>();
+    EXPECT_EQ(cache.encode(text), tokenizer.encode(text)) << line;
+    all += text + "\n";
+    ++lines;
+  }
+  EXPECT_GT(lines, 100);
+  EXPECT_EQ(cache.encode(all), tokenizer.encode(all));
+  for (const std::string& text : kTexts) EXPECT_EQ(cache.encode(text), tokenizer.encode(text));
 }
 
 }  // namespace
