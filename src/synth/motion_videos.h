@@ -17,7 +17,7 @@ namespace omnirm::synth::detail {
 
 inline constexpr std::array<std::string_view, 4> kDirectionNames = {"left", "right", "up", "down"};
 inline constexpr std::array<std::string_view, 2> kSpeedNames = {"slow", "fast"};
-inline constexpr int kMotionVariants = 3;
+inline constexpr int kMotionVariants = 16;
 inline constexpr int kMotionFps = 4;
 inline constexpr int kMotionFrames = 8;
 

@@ -15,7 +15,7 @@ namespace omnirm::synth::detail {
 
 inline constexpr std::array<std::string_view, 3> kShapeNames = {"circle", "square", "triangle"};
 inline constexpr std::array<std::string_view, 2> kSizeNames = {"small", "large"};
-inline constexpr int kPositionVariants = 4;
+inline constexpr int kPositionVariants = 32;
 
 struct ShapePicture {
   int colour = 0;   // index into kColours
