@@ -23,7 +23,7 @@ struct ModelConfig {
   bool head_bias = true;
   double head_dropout = 0.0;
   double init_std = 0.02;
-  std::string attention_backend = "reference";  // reference | sdpa | cuda | auto
+  std::string attention_backend = "auto";  // reference | sdpa | cuda | auto
   bool prefix_sharing = true;  // false: naive [prompt|chosen] + [prompt|rejected] layout
 
   // Media towers; a tower with 0 layers is absent (the defaults give a text-only model).

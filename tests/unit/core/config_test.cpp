@@ -136,7 +136,7 @@ Config every_key_changed() {
   c.model.head_bias = false;
   c.model.head_dropout = 0.1 + 0.2;
   c.model.init_std = 1.0 / 3.0;
-  c.model.attention_backend = "auto";
+  c.model.attention_backend = "reference";
   c.model.prefix_sharing = false;
   c.model.vision_layers = 2;
   c.model.vision_hidden = 48;
@@ -258,7 +258,7 @@ model:
   head_bias: False
   head_dropout: 0.30000000000000004
   init_std: 0.3333333333333333
-  attention_backend: auto
+  attention_backend: reference
   prefix_sharing: FALSE
   vision_layers: 2
   vision_hidden: 48
@@ -528,7 +528,7 @@ TEST(Config, DumpWritesSectionsInOrder) {
   EXPECT_LT(train, eval);
   EXPECT_LT(eval, dist);
   EXPECT_NE(dumped.find("\n  rope_theta: 10000.0\n"), std::string::npos) << dumped;
-  EXPECT_NE(dumped.find("\n  attention_backend: \"reference\"\n"), std::string::npos) << dumped;
+  EXPECT_NE(dumped.find("\n  attention_backend: \"auto\"\n"), std::string::npos) << dumped;
 }
 
 struct ValidationCase {
