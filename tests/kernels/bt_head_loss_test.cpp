@@ -13,22 +13,13 @@
 #include <string>
 #include <tuple>
 
+#include "kernels/gpu_skip.h"
+
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/bt_head_loss_cuda.h"
 #endif
 
 namespace {
-
-bool cuda_device_present() {
-  return torch::cuda::is_available() && torch::cuda::device_count() > 0;
-}
-
-#define OMNIRM_SKIP_WITHOUT_GPU()                         \
-  do {                                                    \
-    if (!cuda_device_present()) {                         \
-      GTEST_SKIP() << "no CUDA device: GPU test skipped"; \
-    }                                                     \
-  } while (false)
 
 // (hidden dtype, B, D, lambda, huge gaps)
 using HeadLossCase = std::tuple<at::ScalarType, int64_t, int64_t, double, bool>;

@@ -23,6 +23,8 @@
 
 #include "omnirm/ops/attention.h"
 
+#include "kernels/gpu_skip.h"
+
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/pair_attention_cuda.h"
 #endif
@@ -30,17 +32,6 @@
 namespace {
 
 using omnirm::ops::AttentionLayout;
-
-bool cuda_device_present() {
-  return torch::cuda::is_available() && torch::cuda::device_count() > 0;
-}
-
-#define OMNIRM_SKIP_WITHOUT_GPU()                         \
-  do {                                                    \
-    if (!cuda_device_present()) {                         \
-      GTEST_SKIP() << "no CUDA device: GPU test skipped"; \
-    }                                                     \
-  } while (false)
 
 // Rows given as runs of (segment code, tokens).
 struct Rows {

@@ -8,8 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "omnirm/serve/batch_scheduler.h"
@@ -21,45 +19,14 @@ namespace {
 
 constexpr int64_t kVocab = 60;
 
-// Holds every batch until opened, and records the requests of each batch.
-class GatedScorer {
- public:
-  explicit GatedScorer(model::RewardModelImpl& model) : model_(model) {}
+using testing::GatedScorer;
 
-  BatchScorer scorer() {
-    return [this](const std::vector<const TokenizedRequest*>& requests) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        batches_.emplace_back();
-        for (const TokenizedRequest* r : requests) batches_.back().push_back(r->prompt);
-        changed_.notify_all();
-        changed_.wait(lock, [this] { return open_; });
-      }
-      return score_requests(model_, requests, at::Device(at::kCPU));
-    };
-  }
-  void open() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-  void wait_for_batches(size_t count) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return batches_.size() >= count; });
-  }
-  // The prompts of each batch's requests, in batch order.
-  std::vector<std::vector<std::vector<int32_t>>> batches() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return batches_;
-  }
-
- private:
-  model::RewardModelImpl& model_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool open_ = false;
-  std::vector<std::vector<std::vector<int32_t>>> batches_;
-};
+// The model's scorer without a gate.
+BatchScorer direct_scorer(model::RewardModelImpl& model) {
+  return [&model](const std::vector<const TokenizedRequest*>& requests) {
+    return score_requests(model, requests, at::Device(at::kCPU));
+  };
+}
 
 std::vector<float> alone(model::RewardModelImpl& model, const TokenizedRequest& request) {
   return score_requests(model, {&request}, at::Device(at::kCPU))[0];
@@ -79,7 +46,7 @@ TEST(BatchScheduler, TakesWaitingRequestsInOrderUpToTheTokenBudget) {
   requests.push_back(testing::random_request(kVocab, 20, {10, 10}));  // 40 tokens: over budget
   requests.push_back(testing::random_request(kVocab, 4, {1}));
 
-  GatedScorer gate(*model);
+  GatedScorer gate(direct_scorer(*model));
   SchedulerOptions options;
   options.max_batch_tokens = 25;  // two 10-token requests, not three
   BatchScheduler scheduler(options, gate.scorer());
@@ -115,7 +82,7 @@ TEST(BatchScheduler, TakesWaitingRequestsInOrderUpToTheTokenBudget) {
 TEST(BatchScheduler, OneRequestPerBatchWithoutBatching) {
   model::RewardModel model = testing::tiny_model(kVocab, 11);
   at::manual_seed(4);
-  GatedScorer gate(*model);
+  GatedScorer gate(direct_scorer(*model));
   SchedulerOptions options;
   options.max_batch_requests = 1;
   BatchScheduler scheduler(options, gate.scorer());
@@ -134,7 +101,7 @@ TEST(BatchScheduler, AFullQueueRefusesAndStopAnswersWhatIsQueued) {
   at::manual_seed(5);
   std::vector<TokenizedRequest> requests;
   for (int i = 0; i < 4; ++i) requests.push_back(testing::random_request(kVocab, 3, {2, 4}));
-  GatedScorer gate(*model);
+  GatedScorer gate(direct_scorer(*model));
   SchedulerOptions options;
   options.max_queue = 2;
   BatchScheduler scheduler(options, gate.scorer());
@@ -164,7 +131,7 @@ TEST(BatchScheduler, AFailedBatchFailsItsRequestsAndTheNextOneIsScored) {
   const TokenizedRequest good = testing::random_request(kVocab, 3, {2});
   TokenizedRequest bad = testing::random_request(kVocab, 3, {2});
   bad.responses[0][0] = static_cast<int32_t>(kVocab + 5);  // no such token: the embedding fails
-  GatedScorer gate(*model);
+  GatedScorer gate(direct_scorer(*model));
   BatchScheduler scheduler(SchedulerOptions{}, gate.scorer());
   std::future<std::vector<float>> first = scheduler.submit(holder).rewards;
   gate.wait_for_batches(1);

@@ -232,34 +232,15 @@ TEST_F(RewardServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(json::parse(bodies[2]).at("status"), "ok");
 }
 
-// Holds the model thread until opened, then scores for real.
-struct Gate {
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool open = false;
-  int entered = 0;
-};
-
 TEST_F(RewardServerTest, AFullQueueAnswers503AndQueuedRequestsAreBatched) {
   options_.max_queue = 2;
-  Gate gate;
-  BatchScorer real = model_scorer(*model_, at::Device(at::kCPU));
-  start([&gate, real](const std::vector<const TokenizedRequest*>& requests) {
-    std::unique_lock<std::mutex> lock(gate.mutex);
-    ++gate.entered;
-    gate.changed.notify_all();
-    gate.changed.wait(lock, [&] { return gate.open; });
-    lock.unlock();
-    return real(requests);
-  });
+  testing::GatedScorer gate(model_scorer(*model_, at::Device(at::kCPU)));
+  start(gate.scorer());
   std::vector<std::string> bodies = {body_of(0), body_of(1), body_of(2)};
   std::vector<HttpReply> replies(3);
   std::vector<std::thread> clients;
   clients.emplace_back([&] { replies[0] = client().request("POST", "/score", bodies[0]); });
-  {
-    std::unique_lock<std::mutex> lock(gate.mutex);  // request 0 is with the model
-    gate.changed.wait(lock, [&] { return gate.entered == 1; });
-  }
+  gate.wait_for_batches(1);  // request 0 is with the model
   for (int i = 1; i < 3; ++i) {
     clients.emplace_back([&, i] { replies[i] = client().request("POST", "/score", bodies[i]); });
   }
@@ -267,11 +248,7 @@ TEST_F(RewardServerTest, AFullQueueAnswers503AndQueuedRequestsAreBatched) {
   const HttpReply refused = client().request("POST", "/score", body_of(3));
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(json::parse(refused.body).at("error").get<std::string>().rfind("queue full", 0), 0u);
-  {
-    std::lock_guard<std::mutex> lock(gate.mutex);
-    gate.open = true;
-  }
-  gate.changed.notify_all();
+  gate.open();
   for (std::thread& t : clients) t.join();
   for (int i = 0; i < 3; ++i) expect_rewards(replies[i], direct(bodies[i]));
   EXPECT_EQ(server_->stats().largest_batch, 2);  // the two queued requests, one forward
@@ -279,31 +256,16 @@ TEST_F(RewardServerTest, AFullQueueAnswers503AndQueuedRequestsAreBatched) {
 }
 
 TEST_F(RewardServerTest, StopAnswersRequestsAlreadyReceived) {
-  Gate gate;
-  BatchScorer real = model_scorer(*model_, at::Device(at::kCPU));
-  start([&gate, real](const std::vector<const TokenizedRequest*>& requests) {
-    std::unique_lock<std::mutex> lock(gate.mutex);
-    ++gate.entered;
-    gate.changed.notify_all();
-    gate.changed.wait(lock, [&] { return gate.open; });
-    lock.unlock();
-    return real(requests);
-  });
+  testing::GatedScorer gate(model_scorer(*model_, at::Device(at::kCPU)));
+  start(gate.scorer());
   const std::string body = body_of(5);
   HttpReply reply;
   std::thread waiting([&] { reply = client().request("POST", "/score", body); });
-  {
-    std::unique_lock<std::mutex> lock(gate.mutex);
-    gate.changed.wait(lock, [&] { return gate.entered == 1; });
-  }
+  gate.wait_for_batches(1);
   const int port = server_->port();
   std::thread stopper([&] { server_->stop(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // stop() has begun by now
-  {
-    std::lock_guard<std::mutex> lock(gate.mutex);
-    gate.open = true;
-  }
-  gate.changed.notify_all();
+  gate.open();
   stopper.join();
   waiting.join();
   expect_rewards(reply, direct(body));

@@ -70,4 +70,33 @@ TokenizedRequest random_request(int64_t vocab, int64_t prompt,
   return request;
 }
 
+BatchScorer GatedScorer::scorer() {
+  return [this](const std::vector<const TokenizedRequest*>& requests) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      batches_.emplace_back();
+      for (const TokenizedRequest* r : requests) batches_.back().push_back(r->prompt);
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return open_; });
+    }
+    return real_(requests);
+  };
+}
+
+void GatedScorer::open() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  open_ = true;
+  changed_.notify_all();
+}
+
+void GatedScorer::wait_for_batches(size_t count) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return batches_.size() >= count; });
+}
+
+std::vector<std::vector<std::vector<int32_t>>> GatedScorer::batches() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return batches_;
+}
+
 }  // namespace omnirm::serve::testing
