@@ -45,7 +45,7 @@ struct ConfigKey {
   ConfigKey{#section "." #name, [](Config& c) -> FieldRef { return &c.section.name; }}
 // clang-format on
 
-// Grouped by section in the order model, data, train, eval, dist; dump_config keeps this
+// Grouped by section in the order model, data, train, lora, eval, dist; dump_config keeps this
 // order.
 constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, vocab_size),
@@ -132,6 +132,14 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, save_every),
     OMNIRM_CONFIG_KEY(train, keep_last),
     OMNIRM_CONFIG_KEY(train, threads),
+    OMNIRM_CONFIG_KEY(train, precision),
+    OMNIRM_CONFIG_KEY(train, activation_checkpointing),
+    OMNIRM_CONFIG_KEY(train, init_from),
+
+    OMNIRM_CONFIG_KEY(lora, rank),
+    OMNIRM_CONFIG_KEY(lora, alpha),
+    OMNIRM_CONFIG_KEY(lora, dropout),
+    OMNIRM_CONFIG_KEY(lora, target_modules),
 
     OMNIRM_CONFIG_KEY(eval, batch_pairs),
 
@@ -144,7 +152,8 @@ constexpr ConfigKey kConfigKeys[] = {
 
 #undef OMNIRM_CONFIG_KEY
 
-constexpr std::array<std::string_view, 5> kSections = {"model", "data", "train", "eval", "dist"};
+constexpr std::array<std::string_view, 6> kSections = {"model", "data", "train",
+                                                       "lora",  "eval", "dist"};
 
 std::string_view section_of(std::string_view path) { return path.substr(0, path.find('.')); }
 
@@ -624,6 +633,31 @@ void validate_train(const TrainConfig& train) {
   require_non_negative("train.save_every", train.save_every);
   require_positive("train.keep_last", train.keep_last);
   require_non_negative("train.threads", train.threads);
+  require_one_of("train.precision", train.precision, {"fp32", "bf16", "fp16"});
+  require_non_negative("train.activation_checkpointing", train.activation_checkpointing);
+}
+
+void validate_lora(const LoraConfig& lora) {
+  require_non_negative("lora.rank", lora.rank);
+  require_positive_number("lora.alpha", lora.alpha);
+  require_fraction("lora.dropout", lora.dropout, /*one_allowed=*/false);
+  if (lora.target_modules == "all") return;
+  static const std::vector<std::string> kTargets = {"q_proj",    "k_proj",  "v_proj",   "o_proj",
+                                                    "gate_proj", "up_proj", "down_proj"};
+  std::string_view rest = lora.target_modules;
+  require(!rest.empty(),
+          "lora.target_modules must not be empty; write \"all\" or a list such "
+          "as \"q_proj,v_proj\"");
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    std::string name(rest.substr(0, comma));
+    std::erase(name, ' ');
+    require(std::find(kTargets.begin(), kTargets.end(), name) != kTargets.end(),
+            fmt::format("lora.target_modules: unknown module '{}'; valid are all, {}", name,
+                        join(kTargets)));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
 }
 
 void validate_dist(const DistConfig& dist) {
@@ -687,6 +721,7 @@ void validate_config(const Config& config) {
                       "({}), the frames one vision patch spans",
                       config.data.video_frames, config.model.video_temporal_patch));
   validate_train(config.train);
+  validate_lora(config.lora);
   require_positive("eval.batch_pairs", config.eval.batch_pairs);
   validate_dist(config.dist);
 }

@@ -120,6 +120,27 @@ struct TrainConfig {
   int64_t save_every = 0;  // 0: only at the end
   int64_t keep_last = 2;
   int64_t threads = 0;  // 0: all cores
+  // Compute precision: fp32, or bf16 / fp16 mixed precision (fp32 master weights, optimizer
+  // state, rewards and loss; fp16 adds dynamic loss scaling). bf16 works on CPU and GPU.
+  std::string precision = "fp32";
+  // Activation checkpointing of transformer blocks (backbone and media towers): 0 none,
+  // 1 every block, k every k-th block; a checkpointed block recomputes its activations in
+  // the backward pass instead of keeping them.
+  int64_t activation_checkpointing = 0;
+  // Start from these weights instead of a random initialisation: an `omnirm export`
+  // directory or a checkpoint/run directory (the model shape is taken from it).
+  std::string init_from = "";
+};
+
+// Low-rank adapters on the backbone's linear layers (rank 0: full fine-tuning). With LoRA
+// on, the base weights are frozen; the adapters and the value head train.
+struct LoraConfig {
+  int64_t rank = 0;
+  double alpha = 16.0;  // the update is scaled by alpha / rank
+  double dropout = 0.0;
+  // Comma-separated module names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj,
+  // down_proj), or "all" for every one of them.
+  std::string target_modules = "all";
 };
 
 struct EvalConfig {
@@ -140,6 +161,7 @@ struct Config {
   ModelConfig model;
   DataConfig data;
   TrainConfig train;
+  LoraConfig lora;
   EvalConfig eval;
   DistConfig dist;
 };

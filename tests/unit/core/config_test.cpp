@@ -110,6 +110,14 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.save_every, actual.train.save_every);
   EXPECT_EQ(expected.train.keep_last, actual.train.keep_last);
   EXPECT_EQ(expected.train.threads, actual.train.threads);
+  EXPECT_EQ(expected.train.precision, actual.train.precision);
+  EXPECT_EQ(expected.train.activation_checkpointing, actual.train.activation_checkpointing);
+  EXPECT_EQ(expected.train.init_from, actual.train.init_from);
+
+  EXPECT_EQ(expected.lora.rank, actual.lora.rank);
+  EXPECT_EQ(expected.lora.alpha, actual.lora.alpha);
+  EXPECT_EQ(expected.lora.dropout, actual.lora.dropout);
+  EXPECT_EQ(expected.lora.target_modules, actual.lora.target_modules);
 
   EXPECT_EQ(expected.eval.batch_pairs, actual.eval.batch_pairs);
 
@@ -208,6 +216,14 @@ Config every_key_changed() {
   c.train.save_every = 100;
   c.train.keep_last = 5;
   c.train.threads = 4;
+  c.train.precision = "bf16";
+  c.train.activation_checkpointing = 2;
+  c.train.init_from = "exports/rm: v1";
+
+  c.lora.rank = 8;
+  c.lora.alpha = 1.0 / 3.0;
+  c.lora.dropout = 0.05;
+  c.lora.target_modules = "q_proj, v_proj";
 
   c.eval.batch_pairs = 8;
 
@@ -330,6 +346,14 @@ train:
   save_every: 100
   keep_last: 5
   threads: 4
+  precision: bf16
+  activation_checkpointing: 2
+  init_from: "exports/rm: v1"
+lora:
+  rank: 8
+  alpha: 0.3333333333333333
+  dropout: 5e-2
+  target_modules: q_proj, v_proj
 eval:
   batch_pairs: 8
 dist:
@@ -383,7 +407,7 @@ TEST(Config, UnknownSection) {
             "configs/demo.yaml: unknown section 'trian' (line 3); did you mean 'train'?");
   const std::string far = parse_error("optimizer:\n  name: adamw\n");
   EXPECT_NE(far.find("unknown section 'optimizer' (line 1)"), std::string::npos) << far;
-  EXPECT_NE(far.find("model, data, train, eval"), std::string::npos) << far;
+  EXPECT_NE(far.find("model, data, train, lora, eval, dist"), std::string::npos) << far;
   const std::string dotted = parse_error("train.lr: 0.1\n");
   EXPECT_NE(dotted.find("unknown section 'train.lr'"), std::string::npos) << dotted;
   EXPECT_NE(dotted.find("'train:'"), std::string::npos) << dotted;
@@ -519,13 +543,15 @@ TEST(Config, DumpWritesSectionsInOrder) {
   const std::size_t model = dumped.find("\nmodel:\n");
   const std::size_t data = dumped.find("\ndata:\n");
   const std::size_t train = dumped.find("\ntrain:\n");
+  const std::size_t lora = dumped.find("\nlora:\n");
   const std::size_t eval = dumped.find("\neval:\n");
   const std::size_t dist = dumped.find("\ndist:\n");
   ASSERT_NE(dist, std::string::npos) << dumped;
   EXPECT_EQ(model, 0u);
   EXPECT_LT(model, data);
   EXPECT_LT(data, train);
-  EXPECT_LT(train, eval);
+  EXPECT_LT(train, lora);
+  EXPECT_LT(lora, eval);
   EXPECT_LT(eval, dist);
   EXPECT_NE(dumped.find("\n  rope_theta: 10000.0\n"), std::string::npos) << dumped;
   EXPECT_NE(dumped.find("\n  attention_backend: \"auto\"\n"), std::string::npos) << dumped;
@@ -609,6 +635,19 @@ TEST(Config, ValidateNamesTheKeys) {
       {"zero stage", [](Config& c) { c.dist.zero_stage = 2; }, {"dist.zero_stage", "0 or 1"}},
       {"dist timeout", [](Config& c) { c.dist.timeout = 0.0; }, {"dist.timeout"}},
       {"bucket size", [](Config& c) { c.dist.bucket_mb = -1.0; }, {"dist.bucket_mb"}},
+      {"precision",
+       [](Config& c) { c.train.precision = "fp8"; },
+       {"train.precision", "fp32, bf16, fp16", "'fp8'"}},
+      {"checkpointing",
+       [](Config& c) { c.train.activation_checkpointing = -1; },
+       {"train.activation_checkpointing"}},
+      {"lora rank", [](Config& c) { c.lora.rank = -8; }, {"lora.rank"}},
+      {"lora alpha", [](Config& c) { c.lora.alpha = 0.0; }, {"lora.alpha"}},
+      {"lora dropout", [](Config& c) { c.lora.dropout = 1.0; }, {"lora.dropout"}},
+      {"lora target",
+       [](Config& c) { c.lora.target_modules = "q_proj,qkv"; },
+       {"lora.target_modules", "'qkv'", "gate_proj"}},
+      {"lora empty target", [](Config& c) { c.lora.target_modules = ""; }, {"lora.target_modules"}},
   };
   for (const ValidationCase& test_case : cases) {
     Config config;
