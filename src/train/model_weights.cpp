@@ -59,7 +59,7 @@ void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::s
       continue;
     }
     if (found->second.sizes() != item.value().sizes()) {
-      mismatched.push_back(fmt::format("{} (source {}, model {})", item.key(),
+      mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
                                        fmt::join(found->second.sizes().vec(), "x"),
                                        fmt::join(item.value().sizes().vec(), "x")));
     } else {
