@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "omnirm/core/error.h"
+#include "omnirm/train/bench.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/memory_meter.h"
 #include "omnirm/train/step.h"
@@ -34,8 +35,7 @@ void run_setting(Config config, MemorySetting& setting, const EncodedDataset& da
       epoch_order(dataset.size(), uint64_t(config.train.seed), 0, config.data.shuffle);
   const int64_t batch = config.train.global_batch_pairs;
   for (int64_t step = 0; step <= steps; ++step) {
-    const int64_t start = (step * batch) % (dataset.size() - batch + 1);
-    const std::vector<int64_t> indices(order.begin() + start, order.begin() + start + batch);
+    const std::vector<int64_t> indices = bench_batch_indices(order, step, batch);
     const int64_t before = meter.current_bytes();
     meter.reset_peak();
     const auto t0 = std::chrono::steady_clock::now();
@@ -62,19 +62,11 @@ BenchMemoryResult bench_memory(const Config& config, int64_t steps) {
   if (steps < 1) throw UserError("bench memory: --steps must be at least 1");
   if (config.train.threads > 0) at::set_num_threads(static_cast<int>(config.train.threads));
   CpuMemoryMeter::instance();  // counts from here on
-  const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
-  const EncodedDataset dataset =
-      load_encoded_dataset(config.data.train, tokenizer, config, /*keep_ties=*/false);
-  if (dataset.size() < config.train.global_batch_pairs) {
-    throw UserError(fmt::format("{}: {} pairs, fewer than one global batch of {}",
-                                config.data.train, dataset.size(),
-                                config.train.global_batch_pairs));
-  }
-  const int64_t vocab = model_vocab_size(config.model, tokenizer);
+  const BenchDataset data = load_bench_dataset(config);
   BenchMemoryResult result;
   result.settings = {{"fp32", 0}, {"fp32", 1}, {"bf16", 0}, {"bf16", 1}};
   for (MemorySetting& setting : result.settings) {
-    run_setting(config, setting, dataset, vocab, steps);
+    run_setting(config, setting, data.dataset, data.vocab_size, steps);
   }
   return result;
 }
