@@ -218,6 +218,25 @@ TEST(HfWeights, MiniCpmoResamplerAtLlmWidthIsReportedNotRefused) {
             std::string::npos);
 }
 
+// `omnirm export` writes model.* and score.weight (no bias) to model.safetensors and the head
+// again, with its bias, to value_head.safetensors: the two files together load completely.
+TEST(HfWeights, ExportDirectoryWithValueHeadLoadsCompletely) {
+  RewardModel source = make_model(tiny_config(false), 1);
+  RewardModel target = make_model(tiny_config(false), 2);
+  NamedTensors tensors = to_hf_tensors(*source, HfLayout::seq_cls);
+  const NamedTensors head = to_hf_tensors(*source, HfLayout::value_head);
+  ASSERT_EQ(head.size(), 2u);
+  tensors.insert(tensors.end(), head.begin(), head.end());
+  const auto report = load_hf_weights(*target, tensors);
+  EXPECT_EQ(report.layout.description(),
+            "Qwen2ForSequenceClassification (qwen2 decoder) + LLaMA-Factory value head");
+  EXPECT_TRUE(report.missing.empty()) << report.summary();
+  EXPECT_TRUE(report.unexpected.empty()) << report.summary();
+  ASSERT_EQ(report.ignored.size(), 1u) << report.summary();
+  EXPECT_EQ(report.ignored[0].first, "v_head.summary.weight");
+  EXPECT_TRUE(at::equal(state_of(*source).at("score.bias"), state_of(*target).at("score.bias")));
+}
+
 TEST(HfWeights, DuplicateTargetsMustAgree) {
   RewardModel model = make_model(tiny_config(false), 1);
   const at::Tensor head = at::randn({1, 16});
