@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   add_bench_data_command(app);
   add_launch_command(app);
   add_plot_command(app);
+  add_model_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CommandExit& exit) {
