@@ -24,8 +24,8 @@ class ShardedExport : public ::testing::Test {
     dir_ = new std::string(omnirm::testing::make_temp_dir("sharded-export"));
     ASSERT_EQ(omnirm::testing::make_tiny_run_dir(*dir_, omnirm::testing::TinyRun{}), "");
     const CommandResult trained =
-        run_command(omnirm_binary() + " train -c " + *dir_ + "/tiny.yaml --set train.output_dir=" +
-                    *dir_ + "/run --set train.max_steps=2");
+        run_command(omnirm_binary() + " train -c " + *dir_ +
+                    "/tiny.yaml --set train.output_dir=" + *dir_ + "/run --set train.max_steps=2");
     ASSERT_EQ(trained.exit_code, 0) << trained.output;
   }
   static void TearDownTestSuite() {
