@@ -61,7 +61,9 @@ TEST_F(ShardedExport, ShardsReadBackAsTheSingleFile) {
   for (const std::string& file : shards.files) {
     const omnirm::io::SafetensorsMapping shard(file);
     // Over the limit only when one tensor alone is.
-    if (shard.header().tensors.size() > 1) EXPECT_LE(shard.header().data_size, 4000u) << file;
+    if (shard.header().tensors.size() > 1) {
+      EXPECT_LE(shard.header().data_size, 4000u) << file;
+    }
   }
   ASSERT_EQ(shards.tensors.size(), whole.tensors.size());
   std::map<std::string, at::Tensor> by_name(shards.tensors.begin(), shards.tensors.end());
