@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -145,12 +146,21 @@ std::map<std::string, std::string> run_child(const std::string& path, const std:
     if (eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
   }
   if (status != 0 || !fields.count("peak_kb")) {
-    throw UserError("bench load: the " + storage + " reader failed: " + output);
+    while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) {
+      output.pop_back();
+    }
+    const std::string last_line = output.substr(output.find_last_of('\n') + 1);
+    throw UserError("bench load: the " + storage + " reader failed: " + last_line);
   }
   return fields;
 }
 
 void compare_readers(const std::string& path) {
+  if (!fs::exists(path)) {
+    throw UserError("omnirm bench load: " + path +
+                    " does not exist; give a checkpoint directory, index or .safetensors file "
+                    "(or --synthesize DTYPE to write one there)");
+  }
   const std::map<std::string, std::string> mapped = run_child(path, "mapped");
   const std::map<std::string, std::string> copied = run_child(path, "copied");
   const double weight_mb = std::stod(mapped.at("weight_bytes")) / 1e6;
