@@ -1,6 +1,6 @@
 // `omnirm export --max-shard-size` writes the weights as HF shards plus an index that read
-// back to exactly the single-file export; a bad size is a one-line usage error; `omnirm
-// bench load` reads the shards mapped and copied and finds the same bytes.
+// back to exactly the single-file export and score the same pairs alike; a bad size is a one-line
+// usage error; `omnirm bench load` reads the shards mapped and copied and finds the same bytes.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -71,6 +71,20 @@ TEST_F(ShardedExport, ShardsReadBackAsTheSingleFile) {
     ASSERT_TRUE(by_name.count(name)) << name;
     EXPECT_TRUE(at::equal(by_name[name], tensor)) << name;
   }
+}
+
+TEST_F(ShardedExport, AShardedExportScoresLikeTheSingleFile) {
+  ASSERT_EQ(export_to("single-scored", "").exit_code, 0);
+  ASSERT_EQ(export_to("sharded-scored", "--max-shard-size 4KB").exit_code, 0);
+  const std::string pairs = *dir_ + "/data/eval.jsonl";
+  const CommandResult single =
+      run_command(omnirm_binary() + " score -m " + *dir_ + "/single-scored -i " + pairs);
+  const CommandResult sharded =
+      run_command(omnirm_binary() + " score -m " + *dir_ + "/sharded-scored -i " + pairs);
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  ASSERT_EQ(sharded.exit_code, 0) << sharded.output;
+  EXPECT_NE(single.output.find("reward_chosen"), std::string::npos);
+  EXPECT_EQ(single.output, sharded.output);
 }
 
 TEST_F(ShardedExport, RefusesABadShardSize) {
