@@ -8,6 +8,7 @@
 #include <set>
 
 #include "omnirm/core/error.h"
+#include "omnirm/io/safetensors_header.h"
 
 namespace omnirm::io {
 
@@ -15,7 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 constexpr const char* kValueHead = "value_head.safetensors";
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -101,46 +101,20 @@ std::vector<TensorHeader> read_safetensors_headers(const std::string& path) {
   in.seekg(0, std::ios::end);
   const auto file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
-  unsigned char size_bytes[8];
-  if (file_size < 8 || !in.read(reinterpret_cast<char*>(size_bytes), 8))
+  unsigned char prefix[8] = {};
+  if (file_size < 8 || !in.read(reinterpret_cast<char*>(prefix), 8)) {
     throw UserError(path + ": not a safetensors file (shorter than its 8-byte header length)");
-  uint64_t header_size = 0;
-  for (int i = 0; i < 8; ++i) header_size |= uint64_t(size_bytes[i]) << (8 * i);
-  if (header_size > kMaxHeaderBytes || header_size > file_size - 8)
-    throw UserError(path + ": header length " + std::to_string(header_size) +
-                    " exceeds the file; the file is truncated or not safetensors");
+  }
+  // Only the header is read; the parser checks it against the size of the data section.
+  const uint64_t header_size = safetensors_header_length(prefix, file_size, path);
   std::string text(header_size, '\0');
   in.read(text.data(), static_cast<std::streamsize>(header_size));
-  const nlohmann::json header = nlohmann::json::parse(text, nullptr, false);
-  if (!header.is_object()) throw UserError(path + ": header is not a JSON object");
-  struct Entry {
-    uint64_t offset;
-    TensorHeader tensor;
-  };
-  std::vector<Entry> entries;
-  for (const auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") continue;
-    const bool well_formed =
-        entry.is_object() && entry.contains("dtype") && entry["dtype"].is_string() &&
-        entry.contains("shape") && entry["shape"].is_array() && entry.contains("data_offsets") &&
-        entry["data_offsets"].is_array() && entry["data_offsets"].size() == 2 &&
-        entry["data_offsets"][0].is_number_unsigned();
-    if (!well_formed)
-      throw UserError(path + ": tensor '" + name +
-                      "': entry needs dtype, shape and two "
-                      "data_offsets");
-    TensorHeader tensor{name, entry["dtype"].get<std::string>(), {}, path};
-    for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned())
-        throw UserError(path + ": tensor '" + name + "': shape must hold non-negative integers");
-      tensor.shape.push_back(dim.get<int64_t>());
-    }
-    entries.push_back({entry["data_offsets"][0].get<uint64_t>(), std::move(tensor)});
-  }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
+  const SafetensorsHeader header =
+      parse_safetensors_header(text, file_size - 8 - header_size, path);
   std::vector<TensorHeader> tensors;
-  for (Entry& entry : entries) tensors.push_back(std::move(entry.tensor));
+  for (const SafetensorsTensorInfo& info : header.tensors) {
+    tensors.push_back({info.name, safetensors_dtype_name(info.dtype), info.shape, path});
+  }
   return tensors;
 }
 
