@@ -5,6 +5,9 @@
 #include <filesystem>
 
 #include "omnirm/core/error.h"
+#include "omnirm/io/hf_checkpoint.h"
+#include "omnirm/io/hf_config.h"
+#include "omnirm/model/hf_weights.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/train/checkpoint.h"
@@ -27,6 +30,28 @@ WeightMap checkpoint_weights(const std::string& dir) {
   return weights;
 }
 
+// A Hugging Face checkpoint directory: a config.json, and neither omnirm's export nor its
+// checkpoint files.
+bool is_hf_dir(const std::string& dir) {
+  return fs::exists(fs::path(dir) / "config.json") && !is_export_dir(dir) &&
+         !fs::exists(fs::path(dir) / "config.yaml");
+}
+
+std::string load_hf_initial_weights(model::RewardModelImpl& model, const std::string& source) {
+  const model::HfLoadReport report = model::load_hf_weights(model, io::load_hf_checkpoint(source));
+  std::vector<std::string> backbone_missing;
+  for (const std::string& name : report.missing) {
+    if (name.starts_with("model.") && name.find(".lora_") == std::string::npos) {
+      backbone_missing.push_back(name);
+    }
+  }
+  if (!backbone_missing.empty()) {
+    throw UserError("train.init_from " + source + ": the checkpoint does not fill the backbone (" +
+                    report.summary() + "); check that its config.json belongs to these weights");
+  }
+  return report.summary();
+}
+
 }  // namespace
 
 Config resolve_init_from(const Config& config) {
@@ -40,6 +65,9 @@ Config resolve_init_from(const Config& config) {
   std::string tokenizer_file;
   if (is_export_dir(source)) {
     resolved.model = load_config((fs::path(source) / "omnirm.yaml").string()).model;
+    tokenizer_file = text::checkpoint_tokenizer_file(source);
+  } else if (is_hf_dir(source)) {
+    resolved.model = io::load_hf_model_config(source, config.model);
     tokenizer_file = text::checkpoint_tokenizer_file(source);
   } else {
     std::string dir = source;
@@ -66,11 +94,13 @@ Config resolve_init_from(const Config& config) {
   return resolved;
 }
 
-void load_initial_weights(model::RewardModelImpl& model, const std::string& source) {
+std::string load_initial_weights(model::RewardModelImpl& model, const std::string& source) {
+  if (is_hf_dir(source)) return load_hf_initial_weights(model, source);
   copy_weights(is_export_dir(source) ? read_export_weights(source) : checkpoint_weights(source),
                model, "train.init_from " + source, /*adapters_optional=*/true,
                "a different data.tokenizer changes the vocabulary size; leave it empty to use "
                "the source's");
+  return "every weight";
 }
 
 }  // namespace omnirm::train

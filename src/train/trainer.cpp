@@ -243,8 +243,8 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
   model::RewardModel model(config.model, model_vocab_size(config.model, tokenizer));
   model::initialize_weights(*model);
   if (!tc.init_from.empty()) {
-    load_initial_weights(*model, tc.init_from);
-    log.print("initialised from " + tc.init_from);
+    const std::string loaded = load_initial_weights(*model, tc.init_from);
+    log.print("initialised from " + tc.init_from + ": " + loaded);
   }
   if (config.lora.rank > 0) {
     const int64_t adapted = model::apply_lora(*model, config.lora);

@@ -3,7 +3,8 @@
 // the adapters and the value head change (the base weights in the fine-tune's checkpoint are
 // bitwise those of the export); the merged export scores every pair like the unmerged
 // checkpoint; --adapters-only writes PEFT's files; a model shape or file that does not fit is
-// refused with a one-line error.
+// refused with a one-line error. A plain Hugging Face checkpoint (config.json + safetensors)
+// is a starting point too.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -150,6 +151,41 @@ TEST_F(LoraFinetune, AdaptersOnlyExportIsPeftShaped) {
                                    "/base -o " + *dir_ + "/none");
   EXPECT_NE(refused.exit_code, 0);
   EXPECT_NE(refused.output.find("has no LoRA adapters"), std::string::npos) << refused.output;
+}
+
+TEST_F(LoraFinetune, StartsFromAPlainHuggingFaceCheckpoint) {
+  // The export without omnirm's own file is an HF Qwen2 sequence-classification checkpoint.
+  const std::string hf = *dir_ + "/hf-only";
+  fs::create_directories(hf);
+  for (const char* file : {"config.json", "model.safetensors", "tokenizer.model"}) {
+    fs::copy_file(*dir_ + "/base-export/" + file, hf + "/" + file);
+  }
+  const auto tuned =
+      run_command(omnirm_binary() + " train -c " + *dir_ + "/tiny.yaml --init-from " + hf +
+                  " --set data.tokenizer= --set lora.rank=4 " +
+                  "--set train.max_steps=2 --set train.output_dir=" + *dir_ + "/hf-tuned");
+  ASSERT_EQ(tuned.exit_code, 0) << tuned.output;
+  EXPECT_NE(tuned.output.find("missing 0"), std::string::npos) << tuned.output;
+  const auto base = tensors_of(hf + "/model.safetensors");
+  const auto after = tensors_of(*dir_ + "/hf-tuned/checkpoints/step-00000002/model.safetensors");
+  for (const auto& [name, tensor] : base) {
+    if (name.starts_with("score.")) continue;
+    ASSERT_TRUE(after.count(name)) << name;
+    EXPECT_TRUE(at::equal(after.at(name), tensor)) << name;
+  }
+  // Weights that do not fit the config.json beside them are refused.
+  const std::string broken = *dir_ + "/hf-broken";
+  fs::create_directories(broken);
+  fs::copy_file(hf + "/tokenizer.model", broken + "/tokenizer.model");
+  fs::copy_file(hf + "/model.safetensors", broken + "/model.safetensors");
+  std::string config = read_file(hf + "/config.json");
+  config.replace(config.find("\"num_hidden_layers\": 1"), 22, "\"num_hidden_layers\": 2");
+  omnirm::testing::write_file(broken + "/config.json", config);
+  const auto refused =
+      run_command(omnirm_binary() + " train -c " + *dir_ + "/tiny.yaml --init-from " + broken +
+                  " --set data.tokenizer= --set train.output_dir=" + *dir_ + "/hf-broken-run");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("does not fill the backbone"), std::string::npos) << refused.output;
 }
 
 TEST_F(LoraFinetune, AMissingSourceIsRefusedInOneLine) {

@@ -1,7 +1,9 @@
 // train.init_from (`omnirm train --init-from DIR`): fine-tuning starts from trained weights
 // instead of a random initialisation. DIR is an `omnirm export` directory (model.safetensors
-// in the HF layout, value_head.safetensors, omnirm.yaml) or a checkpoint / run directory. The
-// model's shape comes from DIR, and so does the tokenizer unless data.tokenizer names one.
+// in the HF layout, value_head.safetensors, omnirm.yaml), a checkpoint / run directory, or a
+// Hugging Face checkpoint (config.json + safetensors in a layout of model/hf_names.h: Qwen2,
+// LLaMA, MiniCPM-o-2.6, with a LLaMA-Factory value_head.safetensors). The model's shape comes
+// from DIR, and so does the tokenizer unless data.tokenizer names one.
 #pragma once
 
 #include <string>
@@ -19,7 +21,9 @@ Config resolve_init_from(const Config& config);
 // Copies the weights of `source` into `model`'s base parameters (every one must be there
 // with its shape; LoRA adapters, which the source does not have, are left alone). A source
 // trained with LoRA is merged first. Throws UserError naming missing, unexpected or
-// mismatched tensors.
-void load_initial_weights(model::RewardModelImpl& model, const std::string& source);
+// mismatched tensors. A Hugging Face checkpoint must fill the whole backbone; the value head
+// and towers it lacks (a causal LM has no head) keep their initialisation. Returns a line
+// describing what was loaded.
+std::string load_initial_weights(model::RewardModelImpl& model, const std::string& source);
 
 }  // namespace omnirm::train
