@@ -67,6 +67,8 @@ ServeTiming run_clients(RewardServer& server, const std::vector<std::string>& bo
                         int64_t concurrency, int64_t requests,
                         std::vector<std::vector<float>>& rewards) {
   std::latch warmed_up(concurrency + 1);
+  // Released once the scheduler's counters are read, so no timed batch is counted before.
+  std::latch start_timing(1);
   std::vector<std::vector<double>> latencies(static_cast<size_t>(concurrency));
   std::vector<std::string> failures(static_cast<size_t>(concurrency));
   std::vector<std::thread> clients;
@@ -79,6 +81,7 @@ ServeTiming run_clients(RewardServer& server, const std::vector<std::string>& bo
         rewards_of(client.request("POST", "/score", bodies[c % bodies.size()]));
         warmed_up.arrive_and_wait();
         arrived = true;
+        start_timing.wait();
         for (int64_t i = c; i < requests; i += concurrency) {
           const size_t which = static_cast<size_t>(i) % bodies.size();
           const Clock::time_point sent = Clock::now();
@@ -96,6 +99,7 @@ ServeTiming run_clients(RewardServer& server, const std::vector<std::string>& bo
   warmed_up.arrive_and_wait();
   const SchedulerStats before = server.stats();
   const Clock::time_point start = Clock::now();
+  start_timing.count_down();
   for (std::thread& client : clients) client.join();
   ServeTiming timing;
   timing.seconds = std::chrono::duration<double>(Clock::now() - start).count();
