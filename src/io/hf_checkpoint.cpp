@@ -9,6 +9,7 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/io/safetensors_header.h"
+#include "omnirm/io/safetensors_mapping.h"
 
 namespace omnirm::io {
 
@@ -131,8 +132,9 @@ NamedTensors load_hf_checkpoint(const std::string& path) {
   NamedTensors all;
   std::set<std::string> names;
   for (const std::string& file : hf_weight_files(path)) {
-    SafetensorsFile contents = load_safetensors(file);
-    for (auto& [name, tensor] : contents.tensors) {
+    // Views of the mapped file: memory grows only as the tensors are copied into a model.
+    const SafetensorsMapping mapping(file);
+    for (auto& [name, tensor] : mapping.tensors()) {
       if (!names.insert(name).second)
         throw UserError(file + ": tensor '" + name +
                         "' is also in an earlier file of this checkpoint; keep one copy");

@@ -33,7 +33,8 @@ std::vector<TensorHeader> read_safetensors_headers(const std::string& path);
 // The headers of every file of a checkpoint (hf_weight_files), concatenated.
 std::vector<TensorHeader> read_hf_checkpoint_headers(const std::string& path);
 
-// Every tensor of a checkpoint, read file by file. A name present in two files is refused.
+// Every tensor of a checkpoint as CPU views of its memory-mapped files (copy-on-write; they keep
+// the mappings alive). A name present in two files is refused.
 NamedTensors load_hf_checkpoint(const std::string& path);
 
 }  // namespace omnirm::io
