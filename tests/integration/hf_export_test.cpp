@@ -63,6 +63,17 @@ std::map<std::string, std::pair<double, double>> rewards_by_id(const std::string
   return out;
 }
 
+// The error line of a Python traceback: the last line naming an Error, else the last line.
+std::string python_error(const std::string& output) {
+  std::string last, error, line;
+  std::istringstream lines(output);
+  while (std::getline(lines, line)) {
+    if (!line.empty()) last = line;
+    if (line.find("Error") != std::string::npos) error = line;
+  }
+  return error.empty() ? last : error;
+}
+
 class HfExport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -74,7 +85,7 @@ class HfExport : public ::testing::Test {
     const CommandResult probe = run_command(*python_ + " -c 'import torch, transformers'");
     if (probe.exit_code != 0) {
       *skip_ = "skipped: transformers cannot be imported by " + *python_ +
-               " (tools/setup.sh --deps installs it): " + probe.output;
+               " (tools/setup.sh --deps installs it): " + python_error(probe.output);
       return;
     }
     dir_ = new std::string(make_temp_dir("hf-export"));
