@@ -6,6 +6,7 @@
 #include "omnirm/cli/commands.h"
 #include "omnirm/train/bench.h"
 #include "omnirm/train/bench_eval.h"
+#include "omnirm/train/bench_memory.h"
 
 namespace omnirm::cli {
 namespace {
@@ -33,10 +34,26 @@ void add_bench_eval(CLI::App& bench) {
   });
 }
 
+void add_bench_memory(CLI::App& bench) {
+  auto* memory = bench.add_subcommand(
+      "memory", "Peak memory per step: fp32 vs bf16, activation checkpointing off vs on");
+  auto options = std::make_shared<ConfigOptions>();
+  auto steps = std::make_shared<int64_t>(3);
+  add_config_options(*memory, *options);
+  memory->add_option("--steps", *steps, "Measured optimizer steps per setting");
+  memory->callback([options, steps] {
+    const Config config = load_config(options->path, options->overrides);
+    const train::BenchMemoryResult result = train::bench_memory(config, *steps);
+    fmt::print("bench memory: {} steps x {} pairs per setting, {} threads, CPU allocator bytes\n",
+               *steps, config.train.global_batch_pairs, at::get_num_threads());
+    fmt::print("{}", train::format_bench_memory(result));
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks: train, eval, dist, data, serve");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: train, eval, memory, dist, data, serve");
   bench->require_subcommand(1);
   auto* train =
       bench->add_subcommand("train", "Training pairs/s and tokens/s, prefix sharing on vs off");
@@ -56,6 +73,7 @@ void add_bench_command(CLI::App& app) {
     fmt::print("{}", train::format_bench_train(result));
   });
   add_bench_eval(*bench);
+  add_bench_memory(*bench);
   add_bench_dist_command(*bench);
   add_bench_serve_command(*bench);
 }

@@ -2,7 +2,9 @@
 // sequence-classification layout (model.safetensors with model.* and score.weight,
 // config.json with num_labels 1), the value head beside it as value_head.safetensors
 // (v_head.summary.weight / .bias, the LLaMA-Factory names), the tokenizer, the chat template
-// and omnirm's own config. The directory is written atomically.
+// and omnirm's own config. The directory is written atomically. A model trained with LoRA is
+// merged into its base weights first; with --adapters-only the directory holds the adapters
+// and the value head alone in PEFT's layout (adapter_model.safetensors, adapter_config.json).
 // transformers' AutoModelForSequenceClassification + AutoTokenizer score the export as omnirm
 // does (tools/check_hf_export.py; tests/integration/hf_export_test.cpp): pad_token_id is
 // <|im_end|>, never the last token of a rendered response ("...<|im_end|>\n"), so the head
@@ -17,8 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "omnirm/cli/commands.h"
+#include "omnirm/core/error.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/train/checkpoint.h"
@@ -26,6 +30,8 @@
 namespace omnirm::cli {
 
 namespace {
+
+namespace fs = std::filesystem;
 
 nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size, int32_t im_end_id) {
   return {{"architectures", {"Qwen2ForSequenceClassification"}},
@@ -79,6 +85,36 @@ nlohmann::json tokenizer_config(bool is_json) {
   return config;
 }
 
+// PEFT's adapter_config.json for a sequence-classification LoRA.
+nlohmann::json peft_adapter_config(const LoraConfig& lora, const std::string& base_model) {
+  return {{"peft_type", "LORA"},
+          {"task_type", "SEQ_CLS"},
+          {"base_model_name_or_path", base_model},
+          {"r", lora.rank},
+          {"lora_alpha", lora.alpha},
+          {"lora_dropout", lora.dropout},
+          {"target_modules", model::lora_target_modules(lora)},
+          {"bias", "none"},
+          {"modules_to_save", {"score"}},
+          {"fan_in_fan_out", false},
+          {"inference_mode", true}};
+}
+
+void write_adapters(train::LoadedModel& loaded, const std::string& out) {
+  if (!model::has_lora(*loaded.model)) {
+    throw UserError(loaded.dir +
+                    ": the model has no LoRA adapters (lora.rank is 0); export it without "
+                    "--adapters-only");
+  }
+  io::AtomicDirectory dir(out);
+  io::save_safetensors(dir.file("adapter_model.safetensors"),
+                       model::peft_adapter_tensors(*loaded.model), {{"format", "pt"}});
+  std::ofstream(dir.file("adapter_config.json"))
+      << peft_adapter_config(loaded.config.lora, loaded.config.train.init_from).dump(2) << "\n";
+  io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(loaded.config));
+  dir.commit();
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app) {
@@ -88,10 +124,19 @@ void add_export_command(CLI::App& app) {
   command->add_option("-m,--model", *model, "Checkpoint directory or run output directory")
       ->required();
   command->add_option("-o,--out", *out, "Directory to write")->required();
-  command->callback([model, out] {
-    namespace fs = std::filesystem;
+  auto adapters_only = std::make_shared<bool>(false);
+  command->add_flag("--adapters-only", *adapters_only,
+                    "Write only the LoRA adapters and the value head (PEFT layout) instead of "
+                    "the merged model");
+  command->callback([model, out, adapters_only] {
     train::LoadedModel loaded = train::load_model_dir(*model);
     if (fs::path(*out).has_parent_path()) fs::create_directories(fs::path(*out).parent_path());
+    if (*adapters_only) {
+      write_adapters(loaded, *out);
+      fmt::print("exported the LoRA adapters of {} to {}\n", loaded.dir, *out);
+      return;
+    }
+    model::merge_lora(*loaded.model);
     io::AtomicDirectory dir(*out);
     io::NamedTensors weights, head;
     for (const auto& item : loaded.model->named_parameters()) {
@@ -115,7 +160,7 @@ void add_export_command(CLI::App& app) {
     const bool is_json = text::tokenizer_kind_of(tokenizer_file) == text::TokenizerKind::bpe_json;
     std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config(is_json).dump(2) << "\n";
     fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
-    fs::copy_file(fs::path(loaded.dir) / "config.yaml", dir.file("omnirm.yaml"));
+    io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(loaded.config));
     dir.commit();
     fmt::print("exported {} to {}\n", loaded.dir, *out);
   });

@@ -54,7 +54,7 @@ at::Tensor AudioTowerImpl::encode(const at::Tensor& mel) {
   TORCH_CHECK(h.size(1) <= options_.max_source_positions, "audio tower: ", h.size(1),
               " frames exceed max_source_positions ", options_.max_source_positions);
   h = h + embed_positions_.narrow(0, 0, h.size(1)).to(h.dtype()).unsqueeze(0);
-  for (const auto& layer : *layers_) h = layer->as<EncoderLayer>()->forward(h);
+  h = run_encoder_layers(layers_, h, checkpoint_every_);
   return layer_norm_->forward(h);
 }
 

@@ -1,6 +1,8 @@
 // Implementation of model/encoder_layer.h.
 #include "omnirm/model/encoder_layer.h"
 
+#include "omnirm/model/activation_checkpoint.h"
+
 #include <ATen/ATen.h>
 
 #include <cmath>
@@ -61,6 +63,17 @@ at::Tensor EncoderLayerImpl::forward(const at::Tensor& hidden, const at::Tensor&
   at::Tensor h = hidden + self_attn_->forward(norm1_->forward(hidden), key_mask);
   return h +
          fc2_->forward(at::gelu(fc1_->forward(norm2_->forward(h)), gelu_tanh_ ? "tanh" : "none"));
+}
+
+at::Tensor run_encoder_layers(torch::nn::ModuleList& layers, at::Tensor hidden,
+                              int64_t checkpoint_every) {
+  for (size_t i = 0; i < layers->size(); ++i) {
+    EncoderLayerImpl* layer = layers[i]->as<EncoderLayer>();
+    const BlockFunction block = [layer](const at::Tensor& h) { return layer->forward(h); };
+    hidden = run_block(block, hidden, checkpoint_block(int64_t(i), checkpoint_every),
+                       any_trainable(*layer));
+  }
+  return hidden;
 }
 
 }  // namespace omnirm::model

@@ -48,14 +48,11 @@ SelfAttentionImpl::SelfAttentionImpl(const ModelConfig& config)
       num_kv_heads_(config.num_kv_heads),
       head_dim_(config.hidden_size / config.num_heads) {
   const int64_t d = config.hidden_size;
-  auto projection = [&](int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(d, out).bias(bias));
-  };
+  auto projection = [&](int64_t out, bool bias) { return Projection(d, out, bias); };
   q_proj_ = register_module("q_proj", projection(num_heads_ * head_dim_, config.qkv_bias));
   k_proj_ = register_module("k_proj", projection(num_kv_heads_ * head_dim_, config.qkv_bias));
   v_proj_ = register_module("v_proj", projection(num_kv_heads_ * head_dim_, config.qkv_bias));
-  o_proj_ = register_module(
-      "o_proj", torch::nn::Linear(torch::nn::LinearOptions(num_heads_ * head_dim_, d).bias(false)));
+  o_proj_ = register_module("o_proj", Projection(num_heads_ * head_dim_, d, false));
 }
 
 at::Tensor SelfAttentionImpl::forward(const at::Tensor& hidden, const Rotary& rotary,
@@ -71,9 +68,7 @@ at::Tensor SelfAttentionImpl::forward(const at::Tensor& hidden, const Rotary& ro
 }
 
 MlpImpl::MlpImpl(const ModelConfig& config) {
-  auto linear = [](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
-  };
+  auto linear = [](int64_t in, int64_t out) { return Projection(in, out, false); };
   gate_proj_ = register_module("gate_proj", linear(config.hidden_size, config.intermediate_size));
   up_proj_ = register_module("up_proj", linear(config.hidden_size, config.intermediate_size));
   down_proj_ = register_module("down_proj", linear(config.intermediate_size, config.hidden_size));

@@ -173,4 +173,10 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
   return features;
 }
 
+void MediaEncoderImpl::set_activation_checkpointing(int64_t every) {
+  if (!vision_tower_.is_empty()) vision_tower_->set_activation_checkpointing(every);
+  if (!audio_tower_.is_empty()) audio_tower_->set_activation_checkpointing(every);
+  if (!point_tower_.is_empty()) point_tower_->set_activation_checkpointing(every);
+}
+
 }  // namespace omnirm::model

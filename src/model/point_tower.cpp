@@ -51,7 +51,7 @@ at::Tensor PointTowerImpl::forward(const at::Tensor& points) {
       points.index({batch.unsqueeze(2), neighbours}) - centres.unsqueeze(2);  // [B, G, K, 3]
   at::Tensor local = point_mlp2_->forward(at::relu(point_mlp1_->forward(grouped)));
   at::Tensor tokens = std::get<0>(local.max(2)) + center_embedding_->forward(centres);  // [B, G, D]
-  for (const auto& layer : *layers_) tokens = layer->as<EncoderLayer>()->forward(tokens);
+  tokens = run_encoder_layers(layers_, tokens, checkpoint_every_);
   return proj_->forward(norm_->forward(tokens));
 }
 

@@ -6,9 +6,12 @@
 #include <torch/nn/init.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <memory>
 #include <set>
 
+#include "omnirm/model/activation_checkpoint.h"
 #include "omnirm/model/media_splice.h"
+#include "omnirm/ops/autocast.h"
 
 namespace omnirm::model {
 
@@ -37,9 +40,19 @@ at::Tensor BackboneImpl::forward_embeds(const at::Tensor& embeds, const at::Tens
               "] with N = ", positions.size(0), " positions, got ", embeds.sizes());
   const int64_t head_dim = config_.hidden_size / config_.num_heads;
   const Rotary rotary = make_rotary(positions, head_dim, config_.rope_theta);
+  // A checkpointed block runs again in backward, after this function has returned: the
+  // blocks share their own copies of the rotary tables and the layout.
+  const auto shared_rotary = std::make_shared<const Rotary>(rotary);
+  const auto shared_layout = std::make_shared<const ops::AttentionLayout>(layout);
   at::Tensor hidden = embeds;
-  for (const auto& layer : *layers_) {
-    hidden = layer->as<DecoderLayer>()->forward(hidden, rotary, layout, backend);
+  for (size_t i = 0; i < layers_->size(); ++i) {
+    DecoderLayerImpl* layer = layers_[i]->as<DecoderLayer>();
+    const BlockFunction block = [layer, shared_rotary, shared_layout,
+                                 backend](const at::Tensor& h) {
+      return layer->forward(h, *shared_rotary, *shared_layout, backend);
+    };
+    hidden = run_block(block, hidden, checkpoint_block(int64_t(i), checkpoint_every_),
+                       any_trainable(*layer));
   }
   return norm_->forward(hidden);
 }
@@ -57,6 +70,8 @@ RewardModelImpl::RewardModelImpl(const ModelConfig& config, int64_t vocab_size)
 }
 
 at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
+  // The head and the rewards stay fp32 inside a mixed-precision forward.
+  ops::AutocastScope fp32(hidden.device().type(), ops::Precision::fp32);
   at::Tensor h = hidden.to(score_->weight.scalar_type());  // fp32 unless the model is fp64
   if (config_.head_dropout > 0.0) {
     h = torch::nn::functional::dropout(h, torch::nn::functional::DropoutFuncOptions()
@@ -79,6 +94,11 @@ RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
   at::Tensor rewards = score_hidden(hidden.index_select(0, last));
   const int64_t pairs = inputs.chosen_last.size(0);
   return RewardOutput{rewards.narrow(0, 0, pairs), rewards.narrow(0, pairs, pairs)};
+}
+
+void RewardModelImpl::set_activation_checkpointing(int64_t every) {
+  model_->set_activation_checkpointing(every);
+  media_->set_activation_checkpointing(every);
 }
 
 void initialize_weights(RewardModelImpl& model) {

@@ -36,7 +36,7 @@ at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
   TORCH_CHECK(patches.size(1) == num_patches_, "vision tower: expected ", num_patches_,
               " patches, the image gives ", patches.size(1));
   at::Tensor hidden = patches + position_embedding_->weight.unsqueeze(0);
-  for (const auto& layer : *layers_) hidden = layer->as<EncoderLayer>()->forward(hidden);
+  hidden = run_encoder_layers(layers_, hidden, checkpoint_every_);
   return post_layernorm_->forward(hidden);
 }
 

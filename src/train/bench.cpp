@@ -68,8 +68,7 @@ LayoutThroughput run_layout(Config config, bool prefix_sharing, const EncodedDat
   const int64_t batch = config.train.global_batch_pairs;
   LayoutThroughput out;
   for (int64_t step = 0; step < warmup + steps; ++step) {
-    const int64_t start = (step * batch) % (dataset.size() - batch + 1);
-    const std::vector<int64_t> indices(order.begin() + start, order.begin() + start + batch);
+    const std::vector<int64_t> indices = bench_batch_indices(order, step, batch);
     const auto t0 = std::chrono::steady_clock::now();
     const StepStats stats =
         optimizer_step(*model, *optimizer, dataset, indices, config, config.train.lr, device);
@@ -88,17 +87,31 @@ LayoutThroughput run_layout(Config config, bool prefix_sharing, const EncodedDat
 
 }  // namespace
 
-BenchTrainResult bench_train(const Config& config, int64_t steps, int64_t warmup, int64_t rounds) {
-  if (config.train.threads > 0) at::set_num_threads(static_cast<int>(config.train.threads));
+BenchDataset load_bench_dataset(const Config& config) {
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
-  const EncodedDataset dataset =
-      load_encoded_dataset(config.data.train, tokenizer, config, /*keep_ties=*/false);
-  if (dataset.size() < config.train.global_batch_pairs) {
+  BenchDataset out;
+  out.dataset = load_encoded_dataset(config.data.train, tokenizer, config, /*keep_ties=*/false);
+  if (out.dataset.size() < config.train.global_batch_pairs) {
     throw UserError(fmt::format("{}: {} pairs, fewer than one global batch of {}",
-                                config.data.train, dataset.size(),
+                                config.data.train, out.dataset.size(),
                                 config.train.global_batch_pairs));
   }
-  const int64_t vocab = model_vocab_size(config.model, tokenizer);
+  out.vocab_size = model_vocab_size(config.model, tokenizer);
+  return out;
+}
+
+std::vector<int64_t> bench_batch_indices(const std::vector<int64_t>& order, int64_t step,
+                                         int64_t batch_pairs) {
+  const auto size = static_cast<int64_t>(order.size());
+  const int64_t start = (step * batch_pairs) % (size - batch_pairs + 1);
+  return {order.begin() + start, order.begin() + start + batch_pairs};
+}
+
+BenchTrainResult bench_train(const Config& config, int64_t steps, int64_t warmup, int64_t rounds) {
+  if (config.train.threads > 0) at::set_num_threads(static_cast<int>(config.train.threads));
+  const BenchDataset data = load_bench_dataset(config);
+  const EncodedDataset& dataset = data.dataset;
+  const int64_t vocab = data.vocab_size;
   BenchTrainResult best;
   for (int64_t round = 0; round < rounds; ++round) {
     for (const bool sharing : {true, false}) {

@@ -18,7 +18,9 @@
 #include "omnirm/dist/communicator.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/model/lora.h"
 #include "omnirm/text/tokenizer.h"
+#include "omnirm/train/model_weights.h"
 #include "omnirm/train/trainer.h"
 
 namespace omnirm::train {
@@ -154,6 +156,10 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
       json["best_value"] = state.best_value;
       json["best_metric"] = state.best_metric;
     }
+    if (state.loss_scale > 0.0) {
+      json["loss_scale"] = state.loss_scale;
+      json["skipped_steps"] = state.skipped_steps;
+    }
     {
       std::ofstream out(file("trainer_state.json"));
       out << json.dump(2) << "\n";
@@ -185,34 +191,8 @@ void prune_checkpoints(const std::string& output_dir, int64_t keep_last) {
 }
 
 void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model) {
-  io::SafetensorsFile file = io::load_safetensors(safetensors_path);
-  std::map<std::string, at::Tensor> by_name(file.tensors.begin(), file.tensors.end());
-  std::vector<std::string> missing, mismatched;
-  at::NoGradGuard no_grad;
-  for (auto& item : model.named_parameters()) {
-    auto it = by_name.find(item.key());
-    if (it == by_name.end()) {
-      missing.push_back(item.key());
-      continue;
-    }
-    if (it->second.sizes() != item.value().sizes()) {
-      mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
-                                       fmt::join(it->second.sizes().vec(), "x"),
-                                       fmt::join(item.value().sizes().vec(), "x")));
-    } else {
-      item.value().copy_(it->second);
-    }
-    by_name.erase(it);
-  }
-  if (!missing.empty() || !by_name.empty() || !mismatched.empty()) {
-    std::vector<std::string> unexpected;
-    for (const auto& [name, tensor] : by_name) unexpected.push_back(name);
-    throw UserError(fmt::format(
-        "{}: weights do not match the model: missing [{}], unexpected [{}], wrong shape [{}]; "
-        "check model.* in the config matches the checkpoint",
-        safetensors_path, fmt::join(missing, ", "), fmt::join(unexpected, ", "),
-        fmt::join(mismatched, ", ")));
-  }
+  copy_weights(read_weight_file(safetensors_path), model, safetensors_path,
+               /*adapters_optional=*/false, "check model.* in the config matches the checkpoint");
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
@@ -232,6 +212,8 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   state.best_step = json.value("best_step", int64_t{0});
   state.best_value = json.value("best_value", 0.0);
   state.best_metric = json.value("best_metric", std::string());
+  state.loss_scale = json.value("loss_scale", 0.0);
+  state.skipped_steps = json.value("skipped_steps", int64_t{0});
 
   dist::Communicator* comm = ranks.comm;
   const int64_t world_size = comm == nullptr ? 1 : comm->size();
@@ -277,13 +259,24 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
 }
 
 LoadedModel load_model_dir(const std::string& path) {
+  if (is_export_dir(path)) {
+    LoadedModel loaded{path, load_config((fs::path(path) / "omnirm.yaml").string()),
+                       text::Tokenizer::load(text::checkpoint_tokenizer_file(path)), nullptr};
+    loaded.config.lora = LoraConfig{};  // an export is merged
+    loaded.model = model::RewardModel(loaded.config.model,
+                                      model_vocab_size(loaded.config.model, loaded.tokenizer));
+    copy_weights(read_export_weights(path), *loaded.model, path, /*adapters_optional=*/false,
+                 "the export directory is incomplete or was edited; export it again");
+    loaded.model->eval();
+    return loaded;
+  }
   std::string dir = path;
   if (!fs::exists(fs::path(path) / "model.safetensors")) {
     auto latest = latest_checkpoint(path);
     if (!latest) {
       throw UserError(path +
-                      ": neither a checkpoint (no model.safetensors) nor a run directory "
-                      "with checkpoints; pass a checkpoints/step-N directory");
+                      ": neither a checkpoint (no model.safetensors), an export directory nor "
+                      "a run directory with checkpoints; pass a checkpoints/step-N directory");
     }
     dir = *latest;
   }
@@ -292,6 +285,7 @@ LoadedModel load_model_dir(const std::string& path) {
                      text::Tokenizer::load(text::checkpoint_tokenizer_file(dir)), nullptr};
   loaded.model = model::RewardModel(loaded.config.model,
                                     model_vocab_size(loaded.config.model, loaded.tokenizer));
+  if (loaded.config.lora.rank > 0) model::apply_lora(*loaded.model, loaded.config.lora);
   load_model_weights((root / "model.safetensors").string(), *loaded.model);
   loaded.model->eval();
   return loaded;

@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 #include <torch/nn/utils/clip_grad.h>
 
+#include <cmath>
 #include <limits>
 
 #include "omnirm/core/error.h"
 #include "omnirm/dist/grad_sync.h"
 #include "omnirm/dist/zero.h"
+#include "omnirm/ops/autocast.h"
 #include "omnirm/ops/bt_loss.h"
 #include "omnirm/train/batching.h"
 
@@ -53,8 +55,10 @@ void check_batch_split(const TrainConfig& config, int64_t world_size) {
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const std::vector<PackedBatch>& micro_batches, int64_t global_pairs,
                          const Config& config, double lr, at::Device device,
-                         const DataParallelStep& parallel) {
+                         const DataParallelStep& parallel, LossScaler* loss_scaler) {
   const TrainConfig& tc = config.train;
+  const ops::Precision precision = ops::parse_precision(tc.precision, "train.precision");
+  const double loss_scale = loss_scaler != nullptr ? loss_scaler->scale() : 1.0;
   TORCH_CHECK(global_pairs > 0, "optimizer_step: a global batch needs at least one pair");
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
   // The model's gradients, not only the optimizer's: under ZeRO-1 it holds a shard.
@@ -77,7 +81,11 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
       const PackedBatch& packed = micro_batches[static_cast<size_t>(k)];
       const data::PairBatch& batch = packed.pairs;
       const model::ModelInputs inputs = make_model_inputs(packed, device);
-      const model::RewardOutput rewards = model.forward(inputs);
+      model::RewardOutput rewards;
+      {
+        ops::AutocastScope autocast(device.type(), precision);
+        rewards = model.forward(inputs);
+      }
       const at::Tensor loss =
           ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, tc.centering);
       const double weight = double(batch.pairs()) * world / double(global_pairs);
@@ -100,6 +108,7 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
       // A token at position p attends to p + 1 keys in either layout.
       for (int32_t p : batch.positions) stats.attention_keys += int64_t(p) + 1;
     }
+    if (loss_scale != 1.0) weighted = weighted * loss_scale;
     if (parallel.grad_sync != nullptr) {
       parallel.grad_sync->backward(weighted, sync);
     } else {
@@ -108,8 +117,17 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
   }
   const double max_norm =
       tc.max_grad_norm > 0.0 ? tc.max_grad_norm : std::numeric_limits<double>::infinity();
+  if (loss_scale != 1.0) {
+    torch::NoGradGuard no_grad;
+    for (const at::Tensor& p : model.parameters()) {
+      if (p.grad().defined()) p.grad().mul_(1.0 / loss_scale);
+    }
+  }
   stats.grad_norm = torch::nn::utils::clip_grad_norm_(model.parameters(), max_norm);
-  optimizer.step();
+  stats.loss_scale = loss_scale;
+  const bool apply = loss_scaler == nullptr || loss_scaler->update(std::isfinite(stats.grad_norm));
+  stats.skipped = !apply;
+  if (apply) optimizer.step();
   if (parallel.shards != nullptr) parallel.shards->gather();
   return stats;
 }
@@ -117,7 +135,7 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const EncodedDataset& dataset, const std::vector<int64_t>& indices,
                          const Config& config, double lr, at::Device device,
-                         const DataParallelStep& parallel) {
+                         const DataParallelStep& parallel, LossScaler* loss_scaler) {
   const int64_t micro = config.train.micro_batch_pairs;
   const int64_t world = parallel.world_size;
   const auto global_pairs = static_cast<int64_t>(indices.size());
@@ -128,7 +146,8 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
     mine.push_back(
         batch_of(dataset, micro_indices, config.model.prefix_sharing, config.train.margin_scale));
   }
-  return optimizer_step(model, optimizer, mine, global_pairs, config, lr, device, parallel);
+  return optimizer_step(model, optimizer, mine, global_pairs, config, lr, device, parallel,
+                        loss_scaler);
 }
 
 }  // namespace omnirm::train

@@ -21,11 +21,14 @@
 #include "omnirm/dist/world.h"
 #include "omnirm/dist/zero.h"
 #include "omnirm/io/atomic_dir.h"
+#include "omnirm/model/lora.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/benchmark_eval.h"
 #include "omnirm/train/best_checkpoint.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
+#include "omnirm/train/init_from.h"
+#include "omnirm/train/loss_scaler.h"
 #include "omnirm/train/media_hook.h"
 #include "omnirm/train/progress.h"
 #include "omnirm/train/schedule.h"
@@ -180,8 +183,10 @@ int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer) {
   return bytes;
 }
 
-TrainResult run_training(const Config& config, const TrainOptions& options) {
+TrainResult run_training(const Config& requested, const TrainOptions& options) {
   namespace fs = std::filesystem;
+  // With train.init_from the model's shape (and by default the tokenizer) come from there.
+  const Config config = resolve_init_from(requested);
   const TrainConfig& tc = config.train;
   if (tc.threads > 0) at::set_num_threads(static_cast<int>(tc.threads));
   if (config.data.train.empty() && config.data.mix.empty()) {
@@ -237,8 +242,26 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
   at::manual_seed(static_cast<uint64_t>(tc.seed));
   model::RewardModel model(config.model, model_vocab_size(config.model, tokenizer));
   model::initialize_weights(*model);
+  if (!tc.init_from.empty()) {
+    load_initial_weights(*model, tc.init_from);
+    log.print("initialised from " + tc.init_from);
+  }
+  if (config.lora.rank > 0) {
+    const int64_t adapted = model::apply_lora(*model, config.lora);
+    int64_t trainable = 0, total = 0;
+    for (const at::Tensor& p : model->parameters()) {
+      total += p.numel();
+      if (p.requires_grad()) trainable += p.numel();
+    }
+    log.print(fmt::format("LoRA: rank {} on {} projections; {} of {} parameters train ({:.2f}%)",
+                          config.lora.rank, adapted, trainable, total,
+                          100.0 * double(trainable) / double(total)));
+  }
   model->to(device);
   model->train();
+  model->set_activation_checkpointing(tc.activation_checkpointing);
+  // fp16 scales the loss dynamically; fp32 and bf16 need no scaling.
+  LossScaler loss_scaler(tc.precision == "fp16");
   const bool zero = comm != nullptr && config.dist.zero_stage == 1;
   std::unique_ptr<dist::ParameterShards> shards;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -278,6 +301,9 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     loader.seek(data::LoaderPosition::from_json(saved.data_position, origin));
     state = saved;
     state.total_steps = total_steps;
+    if (loss_scaler.enabled() && saved.loss_scale > 0.0) {
+      loss_scaler.restore(saved.loss_scale, saved.skipped_steps);
+    }
     log.print(fmt::format("resumed from {} at step {}", *resume_from, state.step));
     // A kill between a step's checkpoint and its best/ leaves best/ behind: catch up.
     const std::optional<BestRecord> best = read_best_record(tc.output_dir);
@@ -365,7 +391,11 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     // Losses are weighted by the plan's pair count, so pairs the length policy dropped (known
     // only to their own rank) count as zero rather than shift every rank's weights.
     StepStats stats = optimizer_step(*model, *optimizer, share, batch->global_pairs, config, lr,
-                                     device, parallel);
+                                     device, parallel, &loss_scaler);
+    if (loss_scaler.enabled()) {
+      state.loss_scale = loss_scaler.scale();
+      state.skipped_steps = loss_scaler.skipped_steps();
+    }
     if (comm) stats = all_reduce_stats(*comm, stats);
     ++state.step;
     const int64_t global_pairs = std::max<int64_t>(stats.pairs, 1);
@@ -381,14 +411,19 @@ TrainResult run_training(const Config& config, const TrainOptions& options) {
     }
     if (log.enabled()) progress.update(state.step, stats.loss, accuracy, tokens_per_second);
     if (main && (state.step % tc.log_every == 0 || state.step == total_steps)) {
-      metrics->write({{"step", state.step},
-                      {"epoch", batch->epoch},
-                      {"loss", stats.loss},
-                      {"accuracy", accuracy},
-                      {"lr", lr},
-                      {"grad_norm", stats.grad_norm},
-                      {"pairs_per_s", double(global_pairs) / seconds},
-                      {"tokens_per_s", tokens_per_second}});
+      nlohmann::json record = {{"step", state.step},
+                               {"epoch", batch->epoch},
+                               {"loss", stats.loss},
+                               {"accuracy", accuracy},
+                               {"lr", lr},
+                               {"grad_norm", stats.grad_norm},
+                               {"pairs_per_s", double(global_pairs) / seconds},
+                               {"tokens_per_s", tokens_per_second}};
+      if (loss_scaler.enabled()) {
+        record["loss_scale"] = stats.loss_scale;
+        record["skipped_steps"] = loss_scaler.skipped_steps();
+      }
+      metrics->write(record);
     }
     const bool last = state.step == total_steps;
     bool new_best = false;

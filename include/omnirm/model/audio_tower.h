@@ -36,8 +36,11 @@ class AudioTowerImpl : public torch::nn::Module {
   at::Tensor encode(const at::Tensor& mel);
   // Tokens the backbone receives for T mel frames.
   int64_t tokens_for_frames(int64_t frames) const;
+  // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).
+  void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
 
  private:
+  int64_t checkpoint_every_ = 0;
   AudioTowerOptions options_;
   torch::nn::Conv1d conv1_{nullptr}, conv2_{nullptr};
   at::Tensor embed_positions_;  // [max_source_positions, hidden] sinusoidal, not trained

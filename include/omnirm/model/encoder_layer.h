@@ -6,6 +6,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
@@ -58,5 +59,10 @@ class EncoderLayerImpl : public torch::nn::Module {
   bool gelu_tanh_;
 };
 TORCH_MODULE(EncoderLayer);
+
+// hidden [B, L, D] through every EncoderLayer of `layers` in order → [B, L, D]; layers 0, k,
+// 2k, ... are activation-checkpointed (k = checkpoint_every; 0: none).
+at::Tensor run_encoder_layers(torch::nn::ModuleList& layers, at::Tensor hidden,
+                              int64_t checkpoint_every);
 
 }  // namespace omnirm::model

@@ -8,6 +8,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "omnirm/core/config.h"
+#include "omnirm/model/projection.h"
 #include "omnirm/ops/attention.h"
 
 namespace omnirm::model {
@@ -45,7 +46,7 @@ class SelfAttentionImpl : public torch::nn::Module {
 
  private:
   int64_t num_heads_, num_kv_heads_, head_dim_;
-  torch::nn::Linear q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, o_proj_{nullptr};
+  Projection q_proj_{nullptr}, k_proj_{nullptr}, v_proj_{nullptr}, o_proj_{nullptr};
 };
 TORCH_MODULE(SelfAttention);
 
@@ -55,7 +56,7 @@ class MlpImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& hidden);  // [N, D] → [N, D]: down(silu(gate) * up)
 
  private:
-  torch::nn::Linear gate_proj_{nullptr}, up_proj_{nullptr}, down_proj_{nullptr};
+  Projection gate_proj_{nullptr}, up_proj_{nullptr}, down_proj_{nullptr};
 };
 TORCH_MODULE(Mlp);
 

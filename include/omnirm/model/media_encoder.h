@@ -44,6 +44,8 @@ class MediaEncoderImpl : public torch::nn::Module {
   bool has_vision() const { return !vision_tower_.is_empty(); }
   bool has_audio() const { return !audio_tower_.is_empty(); }
   bool has_points() const { return !point_tower_.is_empty(); }
+  // Activation checkpointing of every `every`-th encoder layer of each tower (0: none).
+  void set_activation_checkpointing(int64_t every);
 
  private:
   ModelConfig config_;

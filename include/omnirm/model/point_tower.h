@@ -32,8 +32,11 @@ class PointTowerImpl : public torch::nn::Module {
   explicit PointTowerImpl(const PointTowerOptions& options);
   // points [B, N, 3] with N >= group_size → [B, num_groups, out_dim]
   at::Tensor forward(const at::Tensor& points);
+  // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).
+  void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
 
  private:
+  int64_t checkpoint_every_ = 0;
   PointTowerOptions options_;
   torch::nn::Linear point_mlp1_{nullptr}, point_mlp2_{nullptr}, center_embedding_{nullptr};
   torch::nn::ModuleList layers_{nullptr};

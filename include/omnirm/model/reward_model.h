@@ -46,9 +46,12 @@ class BackboneImpl : public torch::nn::Module {
   // tokens [N] int64, positions [N] int64 → forward_embeds(embed(tokens), ...) [N, D]
   at::Tensor forward(const at::Tensor& tokens, const at::Tensor& positions,
                      const ops::AttentionLayout& layout, ops::AttentionBackend backend);
+  // Checkpoints decoder layers 0, k, 2k, ... (k = `every`; 0: none).
+  void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
 
  private:
   ModelConfig config_;
+  int64_t checkpoint_every_ = 0;
   torch::nn::Embedding embed_tokens_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
   RMSNorm norm_{nullptr};
@@ -71,6 +74,9 @@ class RewardModelImpl : public torch::nn::Module {
   // The towers (registered here at top level, not under the encoder's name) and the count
   // of items they encoded.
   MediaEncoderImpl& media_encoder() { return *media_; }
+  // Activation checkpointing of every `every`-th block of the backbone and of the towers
+  // (train.activation_checkpointing; 0: none).
+  void set_activation_checkpointing(int64_t every);
 
  private:
   ModelConfig config_;

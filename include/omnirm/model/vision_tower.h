@@ -39,8 +39,11 @@ class VisionTowerImpl : public torch::nn::Module {
   // frame-major) → patch features [B, P, hidden]
   at::Tensor forward(const at::Tensor& pixels);
   int64_t num_patches() const { return num_patches_; }
+  // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).
+  void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
 
  private:
+  int64_t checkpoint_every_ = 0;
   int64_t num_patches_;
   torch::nn::Conv2d patch_embedding_{nullptr};
   torch::nn::Embedding position_embedding_{nullptr};

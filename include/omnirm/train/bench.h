@@ -8,8 +8,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "omnirm/core/config.h"
+#include "omnirm/train/dataset.h"
 
 namespace omnirm::train {
 
@@ -35,6 +37,19 @@ struct BenchTrainResult {
   // The ideal speedup: estimated training FLOPs without sharing over those with it.
   double ideal_speedup() const { return naive.work_flops / shared.work_flops; }
 };
+
+// A training benchmark's data: data.train encoded (at least one global batch of it, else a
+// UserError) and the model's vocabulary size under data.tokenizer.
+struct BenchDataset {
+  EncodedDataset dataset;
+  int64_t vocab_size = 0;
+};
+BenchDataset load_bench_dataset(const Config& config);
+
+// The dataset indices of global batch `step` of a benchmark: consecutive slices of `order`
+// (a seeded epoch order), wrapping around.
+std::vector<int64_t> bench_batch_indices(const std::vector<int64_t>& order, int64_t step,
+                                         int64_t batch_pairs);
 
 // Runs `warmup` untimed then `steps` timed optimizer steps for each layout, repeated `rounds`
 // times alternating the layouts (the fastest round of each counts).

@@ -48,6 +48,9 @@ struct TrainerState {
   int64_t best_step = 0;
   double best_value = 0.0;
   std::string best_metric;
+  // fp16 dynamic loss scaling (train/loss_scaler.h); 0: not used by this run.
+  double loss_scale = 0.0;
+  int64_t skipped_steps = 0;
 };
 
 // The ranks that write or read a checkpoint together; the default is a single process.
@@ -80,8 +83,9 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
 // shape mismatches are reported by name in one UserError.
 void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model);
 
-// A model ready to score: from a checkpoint directory, or from a run's output directory
-// (its newest checkpoint).
+// A model ready to score: from a checkpoint directory, a run's output directory (its newest
+// checkpoint) or an `omnirm export` directory. A checkpoint of a LoRA run (lora.rank > 0)
+// comes with its adapters, unmerged.
 struct LoadedModel {
   std::string dir;
   Config config;

@@ -17,6 +17,7 @@
 #include "omnirm/model/reward_model.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/dataset.h"
+#include "omnirm/train/loss_scaler.h"
 
 namespace omnirm::dist {
 class GradSync;
@@ -45,22 +46,27 @@ struct StepStats {
   int64_t point_items = 0;      // point clouds
   int64_t attention_keys = 0;   // (query, key) pairs the attention mask allows
   double grad_norm = 0.0;       // before clipping
+  bool skipped = false;         // fp16: the gradients overflowed and the update was skipped
+  double loss_scale = 1.0;      // the fp16 loss scale the step used (1 otherwise)
 };
 
 // `micro_batches`: this rank's share of a global batch of `global_pairs` pairs, packed.
+// The forward pass computes in train.precision (autocast; rewards and loss in fp32). For fp16,
+// `loss_scaler` scales the loss and may skip the update (see train/loss_scaler.h); without
+// one fp16 runs unscaled.
 // Sets every group's learning rate to `lr`. The statistics are this rank's own (loss: its
 // share of the global mean, so the ranks' losses sum to it · world); grad_norm is global.
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const std::vector<PackedBatch>& micro_batches, int64_t global_pairs,
                          const Config& config, double lr, at::Device device,
-                         const DataParallelStep& parallel = {});
+                         const DataParallelStep& parallel = {}, LossScaler* loss_scaler = nullptr);
 
 // The same for a global batch given as dataset indices (train.global_batch_pairs of them),
 // cut into micro-batches of train.micro_batch_pairs dealt round-robin over the ranks.
 StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer& optimizer,
                          const EncodedDataset& dataset, const std::vector<int64_t>& indices,
                          const Config& config, double lr, at::Device device,
-                         const DataParallelStep& parallel = {});
+                         const DataParallelStep& parallel = {}, LossScaler* loss_scaler = nullptr);
 
 // Throws UserError unless `global_batch_pairs` splits into whole micro-batches dealt evenly
 // over `world_size` ranks.

@@ -1,0 +1,35 @@
+// Named weights in and out of a reward model: reading an `omnirm export` directory back under
+// omnirm's parameter names, and copying a name → tensor map into a model with a report of
+// every missing, unexpected or mis-shaped tensor.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <map>
+#include <string>
+
+#include "omnirm/model/reward_model.h"
+
+namespace omnirm::train {
+
+using WeightMap = std::map<std::string, at::Tensor>;
+
+// Whether `dir` is an `omnirm export` directory (omnirm.yaml + model.safetensors).
+bool is_export_dir(const std::string& dir);
+
+// An export's weights under omnirm's names: model.safetensors (the HF Qwen2
+// sequence-classification names, which are omnirm's) and the value head from
+// value_head.safetensors (v_head.summary.weight / .bias → score.weight / .bias).
+WeightMap read_export_weights(const std::string& dir);
+
+// All tensors of one safetensors file by name.
+WeightMap read_weight_file(const std::string& safetensors_path);
+
+// Copies `weights` into `model` by name. Every parameter must be present with its shape and
+// every tensor must be used, except that LoRA adapters (".lora_A." / ".lora_B.") may be
+// absent when `adapters_optional`. Throws UserError naming `origin`, listing the missing,
+// unexpected and mis-shaped tensors, and ending with `hint`.
+void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::string& origin,
+                  bool adapters_optional, const std::string& hint);
+
+}  // namespace omnirm::train

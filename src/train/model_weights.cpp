@@ -1,0 +1,79 @@
+// Implementation of train/model_weights.h.
+#include "omnirm/train/model_weights.h"
+
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "omnirm/core/error.h"
+#include "omnirm/io/safetensors.h"
+
+namespace omnirm::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_adapter(const std::string& name) {
+  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
+}
+
+}  // namespace
+
+bool is_export_dir(const std::string& dir) {
+  return fs::exists(fs::path(dir) / "omnirm.yaml") &&
+         fs::exists(fs::path(dir) / "model.safetensors");
+}
+
+WeightMap read_weight_file(const std::string& safetensors_path) {
+  WeightMap weights;
+  for (auto& [name, tensor] : io::load_safetensors(safetensors_path).tensors) {
+    weights[name] = std::move(tensor);
+  }
+  return weights;
+}
+
+WeightMap read_export_weights(const std::string& dir) {
+  WeightMap weights = read_weight_file((fs::path(dir) / "model.safetensors").string());
+  const fs::path head_file = fs::path(dir) / "value_head.safetensors";
+  if (fs::exists(head_file)) {
+    for (auto& [name, tensor] : read_weight_file(head_file.string())) {
+      if (name == "v_head.summary.weight") weights["score.weight"] = tensor.reshape({1, -1});
+      if (name == "v_head.summary.bias") weights["score.bias"] = tensor.reshape({1});
+    }
+  }
+  return weights;
+}
+
+void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::string& origin,
+                  bool adapters_optional, const std::string& hint) {
+  std::vector<std::string> missing, mismatched;
+  at::NoGradGuard no_grad;
+  for (auto& item : model.named_parameters()) {
+    const auto found = weights.find(item.key());
+    if (found == weights.end()) {
+      if (!(adapters_optional && is_adapter(item.key()))) missing.push_back(item.key());
+      continue;
+    }
+    if (found->second.sizes() != item.value().sizes()) {
+      mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
+                                       fmt::join(found->second.sizes().vec(), "x"),
+                                       fmt::join(item.value().sizes().vec(), "x")));
+    } else {
+      item.value().copy_(found->second);
+    }
+    weights.erase(found);
+  }
+  if (missing.empty() && weights.empty() && mismatched.empty()) return;
+  std::vector<std::string> unexpected;
+  for (const auto& [name, tensor] : weights) unexpected.push_back(name);
+  throw UserError(fmt::format(
+      "{}: weights do not match the model: missing [{}], unexpected [{}], wrong shape [{}]; {}",
+      origin, fmt::join(missing, ", "), fmt::join(unexpected, ", "), fmt::join(mismatched, ", "),
+      hint));
+}
+
+}  // namespace omnirm::train
