@@ -33,8 +33,10 @@ int run(int argc, char** argv) {
   add_tokenizer_command(app);
   add_bench_command(app);
   add_bench_data_command(app);
+  add_bench_load_command(app);
   add_launch_command(app);
   add_plot_command(app);
+  add_model_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CommandExit& exit) {

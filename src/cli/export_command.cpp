@@ -1,6 +1,7 @@
 // `omnirm export`: writes a trained model as a directory in the HF Qwen2
-// sequence-classification layout (model.safetensors with model.* and score.weight,
-// config.json with num_labels 1), the value head beside it as value_head.safetensors
+// sequence-classification layout (model.* and score.weight in model.safetensors, or in shards
+// of at most --max-shard-size listed by model.safetensors.index.json; config.json with
+// num_labels 1), the value head beside it as value_head.safetensors
 // (v_head.summary.weight / .bias, the LLaMA-Factory names), the tokenizer, the chat template
 // and omnirm's own config. The directory is written atomically. A model trained with LoRA is
 // merged into its base weights first; with --adapters-only the directory holds the adapters
@@ -22,6 +23,7 @@
 #include "omnirm/core/error.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/io/safetensors_checkpoint.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
@@ -128,7 +130,15 @@ void add_export_command(CLI::App& app) {
   command->add_flag("--adapters-only", *adapters_only,
                     "Write only the LoRA adapters and the value head (PEFT layout) instead of "
                     "the merged model");
-  command->callback([model, out, adapters_only] {
+  auto max_shard_size = std::make_shared<std::string>("5GB");
+  command
+      ->add_option("--max-shard-size", *max_shard_size,
+                   "Largest model.safetensors shard: bytes, or 500MB, 5GB, 2GiB; a model "
+                   "that fits is one model.safetensors")
+      ->capture_default_str();
+  command->callback([model, out, adapters_only, max_shard_size] {
+    const uint64_t max_shard_bytes =
+        io::parse_byte_size(*max_shard_size, "omnirm export --max-shard-size");
     train::LoadedModel loaded = train::load_model_dir(*model);
     if (fs::path(*out).has_parent_path()) fs::create_directories(fs::path(*out).parent_path());
     if (*adapters_only) {
@@ -145,7 +155,8 @@ void add_export_command(CLI::App& app) {
       if (item.key() == "score.bias") head.emplace_back("v_head.summary.bias", item.value());
     }
     std::erase_if(weights, [](const auto& w) { return w.first == "score.bias"; });
-    io::save_safetensors(dir.file("model.safetensors"), weights, {{"format", "pt"}});
+    io::save_safetensors_sharded(fs::path(dir.file("model.safetensors")).parent_path().string(),
+                                 weights, max_shard_bytes, {{"format", "pt"}});
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
     nlohmann::json config = hf_config(loaded.config.model, loaded.model->vocab_size(),
                                       loaded.tokenizer.piece_id(text::kImEnd));

@@ -3,18 +3,16 @@
 
 #include <ATen/ATen.h>
 
-#include <algorithm>
-#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "omnirm/core/error.h"
+#include "omnirm/io/safetensors_header.h"
+#include "omnirm/io/safetensors_mapping.h"
 
 namespace omnirm::io {
 
 namespace {
-
-constexpr uint64_t kMaxHeaderBytes = 100u << 20;
 
 struct DtypeName {
   at::ScalarType type;
@@ -34,13 +32,6 @@ const char* dtype_name(at::ScalarType type) {
   throw UserError(std::string("safetensors: cannot store dtype ") + c10::toString(type));
 }
 
-at::ScalarType dtype_from_name(const std::string& name, const std::string& where) {
-  for (const auto& d : kDtypes) {
-    if (name == d.name) return d.type;
-  }
-  throw UserError(where + ": unsupported dtype '" + name + "'");
-}
-
 }  // namespace
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
@@ -50,6 +41,10 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   std::vector<at::Tensor> contiguous;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
+    if (header.contains(name) || name == "__metadata__") {
+      throw UserError("cannot write " + path + ": the tensor name '" + name +
+                      "' is used twice or is reserved");
+    }
     at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
     const uint64_t bytes = t.numel() * t.element_size();
     header[name] = {{"dtype", dtype_name(t.scalar_type())},
@@ -81,99 +76,26 @@ SafetensorsFile load_safetensors(const std::string& path) {
   in.seekg(0, std::ios::end);
   const uint64_t file_size = static_cast<uint64_t>(in.tellg());
   in.seekg(0);
-  unsigned char size_bytes[8];
-  if (file_size < 8 || !in.read(reinterpret_cast<char*>(size_bytes), 8)) {
+  unsigned char prefix[8];
+  if (file_size < 8 || !in.read(reinterpret_cast<char*>(prefix), 8)) {
     throw UserError(path + ": not a safetensors file (shorter than its 8-byte header length)");
   }
-  uint64_t header_size = 0;
-  for (int i = 0; i < 8; ++i) header_size |= uint64_t(size_bytes[i]) << (8 * i);
-  if (header_size > kMaxHeaderBytes || header_size > file_size - 8) {
-    throw UserError(path + ": header length " + std::to_string(header_size) +
-                    " exceeds the file; the file is truncated or not safetensors");
-  }
+  const uint64_t header_size = safetensors_header_length(prefix, file_size, path);
   std::string header_text(header_size, '\0');
-  in.read(header_text.data(), static_cast<std::streamsize>(header_size));
-  nlohmann::json header = nlohmann::json::parse(header_text, nullptr, /*allow_exceptions=*/false);
-  if (!header.is_object()) throw UserError(path + ": header is not a JSON object");
-
-  const uint64_t data_start = 8 + header_size;
-  const uint64_t data_size = file_size - data_start;
+  if (!in.read(header_text.data(), static_cast<std::streamsize>(header_size))) {
+    throw UserError(path + ": could not read its " + std::to_string(header_size) + "-byte header");
+  }
+  const SafetensorsHeader header =
+      parse_safetensors_header(header_text, file_size - 8 - header_size, path);
   SafetensorsFile file;
-  struct Span {
-    uint64_t begin, end;
-    std::string name;
-  };
-  std::vector<Span> spans;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string where = path + ": tensor '" + it.key() + "'";
-    if (it.key() == "__metadata__") {
-      if (!it->is_object()) throw UserError(path + ": __metadata__ is not an object");
-      for (auto m = it->begin(); m != it->end(); ++m) {
-        if (!m->is_string()) throw UserError(path + ": __metadata__ values must be strings");
-        file.metadata[m.key()] = m->get<std::string>();
-      }
-      continue;
-    }
-    const auto& entry = *it;
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-        !entry.contains("data_offsets") || !entry["dtype"].is_string() ||
-        !entry["shape"].is_array() || !entry["data_offsets"].is_array() ||
-        entry["data_offsets"].size() != 2) {
-      throw UserError(where + ": entry needs dtype, shape and two data_offsets");
-    }
-    const at::ScalarType type = dtype_from_name(entry["dtype"].get<std::string>(), where);
-    std::vector<int64_t> shape;
-    uint64_t elements = 1;
-    for (const auto& dim : entry["shape"]) {
-      if (!dim.is_number_unsigned())
-        throw UserError(where + ": shape must hold non-negative integers");
-      const uint64_t d = dim.get<uint64_t>();
-      if (d != 0 && elements > (uint64_t(1) << 62) / d)
-        throw UserError(where + ": shape too large");
-      elements *= d;
-      shape.push_back(static_cast<int64_t>(d));
-    }
-    if (!entry["data_offsets"][0].is_number_unsigned() ||
-        !entry["data_offsets"][1].is_number_unsigned()) {
-      throw UserError(where + ": data_offsets must be non-negative integers");
-    }
-    const uint64_t begin = entry["data_offsets"][0].get<uint64_t>();
-    const uint64_t end = entry["data_offsets"][1].get<uint64_t>();
-    if (begin > end || end > data_size) {
-      throw UserError(where + ": data_offsets [" + std::to_string(begin) + ", " +
-                      std::to_string(end) + ") fall outside the " + std::to_string(data_size) +
-                      " data bytes");
-    }
-    if (end - begin != elements * c10::elementSize(type)) {
-      throw UserError(where + ": shape needs " + std::to_string(elements * c10::elementSize(type)) +
-                      " bytes but data_offsets span " + std::to_string(end - begin));
-    }
-    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(type));
-    spans.push_back({begin, end, it.key()});
-    file.tensors.emplace_back(it.key(), t);
+  file.metadata = header.metadata;
+  for (const auto& info : header.tensors) {
+    at::Tensor t = at::empty(info.shape, at::TensorOptions().dtype(to_scalar_type(info.dtype)));
+    in.seekg(static_cast<std::streamoff>(header.data_start + info.begin));
+    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(info.end - info.begin));
+    if (!in) throw UserError(path + ": could not read the bytes of '" + info.name + "'");
+    file.tensors.emplace_back(info.name, std::move(t));
   }
-  // Reject overlaps: sort spans by offset and check neighbours.
-  std::vector<size_t> order(spans.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return spans[a].begin < spans[b].begin; });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const Span& prev = spans[order[i - 1]];
-    const Span& cur = spans[order[i]];
-    if (cur.begin < prev.end) {
-      throw UserError(path + ": tensors '" + prev.name + "' and '" + cur.name + "' overlap");
-    }
-  }
-  NamedTensors ordered;
-  for (size_t i : order) {
-    at::Tensor& t = file.tensors[i].second;
-    in.seekg(static_cast<std::streamoff>(data_start + spans[i].begin));
-    in.read(static_cast<char*>(t.data_ptr()),
-            static_cast<std::streamsize>(spans[i].end - spans[i].begin));
-    if (!in) throw UserError(path + ": could not read the bytes of '" + spans[i].name + "'");
-    ordered.push_back(std::move(file.tensors[i]));
-  }
-  file.tensors = std::move(ordered);
   return file;
 }
 

@@ -10,6 +10,7 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/io/safetensors.h"
+#include "omnirm/io/safetensors_checkpoint.h"
 
 namespace omnirm::train {
 
@@ -25,7 +26,8 @@ bool is_adapter(const std::string& name) {
 
 bool is_export_dir(const std::string& dir) {
   return fs::exists(fs::path(dir) / "omnirm.yaml") &&
-         fs::exists(fs::path(dir) / "model.safetensors");
+         (fs::exists(fs::path(dir) / "model.safetensors") ||
+          fs::exists(fs::path(dir) / "model.safetensors.index.json"));
 }
 
 WeightMap read_weight_file(const std::string& safetensors_path) {
@@ -37,7 +39,12 @@ WeightMap read_weight_file(const std::string& safetensors_path) {
 }
 
 WeightMap read_export_weights(const std::string& dir) {
-  WeightMap weights = read_weight_file((fs::path(dir) / "model.safetensors").string());
+  // One model.safetensors, or shards listed in model.safetensors.index.json; the tensors are
+  // views of the mapped files until they are copied into a model.
+  WeightMap weights;
+  for (auto& [name, tensor] : io::read_safetensors_checkpoint(dir).tensors) {
+    weights[name] = std::move(tensor);
+  }
   const fs::path head_file = fs::path(dir) / "value_head.safetensors";
   if (fs::exists(head_file)) {
     for (auto& [name, tensor] : read_weight_file(head_file.string())) {

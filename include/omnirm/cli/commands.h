@@ -19,8 +19,10 @@ void add_data_command(CLI::App& app);
 void add_tokenizer_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_bench_data_command(CLI::App& app);  // `bench data`, after add_bench_command
+void add_bench_load_command(CLI::App& app);  // `bench load`, after add_bench_command
 void add_launch_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
+void add_model_command(CLI::App& app);  // `model inspect`
 // `bench dist`, under the `bench` command.
 void add_bench_dist_command(CLI::App& bench);
 // `bench serve`, under the `bench` command.

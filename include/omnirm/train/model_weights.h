@@ -14,10 +14,11 @@ namespace omnirm::train {
 
 using WeightMap = std::map<std::string, at::Tensor>;
 
-// Whether `dir` is an `omnirm export` directory (omnirm.yaml + model.safetensors).
+// Whether `dir` is an `omnirm export` directory (omnirm.yaml + model.safetensors or its
+// shards with model.safetensors.index.json).
 bool is_export_dir(const std::string& dir);
 
-// An export's weights under omnirm's names: model.safetensors (the HF Qwen2
+// An export's weights under omnirm's names: model.safetensors or its shards (the HF Qwen2
 // sequence-classification names, which are omnirm's) and the value head from
 // value_head.safetensors (v_head.summary.weight / .bias → score.weight / .bias).
 WeightMap read_export_weights(const std::string& dir);
