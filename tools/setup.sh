@@ -11,8 +11,11 @@ VENV="$OMNIRM_HOME/venv"
 TORCH_VERSION="2.11.0"
 # Python packages of the tools/ scripts (fixture generators and checks, never needed at training
 # time), installed beside torch: tokenizers for tools/make_bpe_fixtures.py, tensorboard for
-# tools/check_tensorboard.py and tools/make_tb_fixture.py.
-PYTHON_TOOLS=("tokenizers==0.23.3" "tensorboard==2.21.0")
+# tools/check_tensorboard.py and tools/make_tb_fixture.py, transformers + sentencepiece for
+# tools/make_parity_fixtures.py and tools/check_hf_export.py (transformers 4.57 needs
+# tokenizers < 0.23).
+PYTHON_TOOLS=("tokenizers==0.22.2" "tensorboard==2.21.0" "transformers==4.57.1"
+  "sentencepiece==0.2.3")
 BUILD_DIR="${OMNIRM_BUILD_DIR:-$ROOT/build}"
 JOBS="${OMNIRM_JOBS:-$(nproc)}"
 

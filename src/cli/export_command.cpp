@@ -6,6 +6,12 @@
 // and omnirm's own config. The directory is written atomically. A model trained with LoRA is
 // merged into its base weights first; with --adapters-only the directory holds the adapters
 // and the value head alone in PEFT's layout (adapter_model.safetensors, adapter_config.json).
+// transformers' AutoModelForSequenceClassification + AutoTokenizer score the export as omnirm
+// does (tools/check_hf_export.py; tests/integration/hf_export_test.cpp): pad_token_id is
+// <|im_end|>, never the last token of a rendered response ("...<|im_end|>\n"), so the head
+// reads the same last token; Qwen2ForSequenceClassification's score has no bias, so a value
+// head bias is written as config.json "omnirm_score_bias" (add it to the logits); the chat
+// template renders omnirm's prompt format, add_generation_prompt included.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -29,7 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size) {
+nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size, int32_t im_end_id) {
   return {{"architectures", {"Qwen2ForSequenceClassification"}},
           {"model_type", "qwen2"},
           {"hidden_size", m.hidden_size},
@@ -47,12 +53,38 @@ nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size) {
           {"num_labels", 1},
           {"id2label", {{"0", "LABEL_0"}}},
           {"label2id", {{"LABEL_0", 0}}},
+          {"pad_token_id", im_end_id},
+          {"eos_token_id", im_end_id},
+          {"bos_token_id", nullptr},
           {"torch_dtype", "float32"}};
 }
 
+// text/chat_template.h's format: a system turn (the criteria) only where the messages have
+// one, every turn closed by "<|im_end|>\n", and the assistant header when a generation
+// prompt is asked for (omnirm's prompt part ends with it).
 std::string jinja_chat_template() {
   return "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-         "{{ message['content'] }}<|im_end|>\n{% endfor %}";
+         "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+}
+
+nlohmann::json tokenizer_config(bool is_json) {
+  nlohmann::json config = {
+      {"tokenizer_class", is_json ? "PreTrainedTokenizerFast" : "LlamaTokenizer"},
+      {"chat_template", jinja_chat_template()},
+      {"eos_token", "<|im_end|>"},
+      {"pad_token", "<|im_end|>"},
+      {"padding_side", "right"},
+      {"add_bos_token", false},
+      {"add_eos_token", false},
+      {"add_prefix_space", false},
+      {"clean_up_tokenization_spaces", false}};
+  if (!is_json) {
+    // The sentencepiece model encodes text as is (no dummy prefix): the legacy LlamaTokenizer
+    // path hands each run between special tokens to sentencepiece unchanged.
+    config["legacy"] = true;
+  }
+  return config;
 }
 
 // PEFT's adapter_config.json for a sequence-classification LoRA.
@@ -126,19 +158,18 @@ void add_export_command(CLI::App& app) {
     io::save_safetensors_sharded(fs::path(dir.file("model.safetensors")).parent_path().string(),
                                  weights, max_shard_bytes, {{"format", "pt"}});
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
-    std::ofstream(dir.file("config.json"))
-        << hf_config(loaded.config.model, loaded.model->vocab_size()).dump(2) << "\n";
+    nlohmann::json config = hf_config(loaded.config.model, loaded.model->vocab_size(),
+                                      loaded.tokenizer.piece_id(text::kImEnd));
+    for (const auto& item : loaded.model->named_parameters()) {
+      if (item.key() == "score.bias") {
+        config["omnirm_score_bias"] = item.value().to(at::kDouble).item<double>();
+      }
+    }
+    std::ofstream(dir.file("config.json")) << config.dump(2) << "\n";
     // A tokenizer.json loads in transformers as a fast tokenizer; a .model as Llama's.
     const std::string tokenizer_file = text::checkpoint_tokenizer_file(loaded.dir);
     const bool is_json = text::tokenizer_kind_of(tokenizer_file) == text::TokenizerKind::bpe_json;
-    const nlohmann::json tokenizer_config = {
-        {"tokenizer_class", is_json ? "PreTrainedTokenizerFast" : "LlamaTokenizer"},
-        {"chat_template", jinja_chat_template()},
-        {"eos_token", "<|im_end|>"},
-        {"pad_token", "<|im_end|>"},
-        {"add_bos_token", false},
-        {"add_eos_token", false}};
-    std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config.dump(2) << "\n";
+    std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config(is_json).dump(2) << "\n";
     fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
     io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(loaded.config));
     dir.commit();

@@ -46,7 +46,7 @@ int64_t AudioTowerImpl::tokens_for_frames(int64_t frames) const {
   return ((frames + 1) / 2) / options_.pool_stride;
 }
 
-at::Tensor AudioTowerImpl::forward(const at::Tensor& mel) {
+at::Tensor AudioTowerImpl::encode(const at::Tensor& mel) {
   TORCH_CHECK(mel.dim() == 3 && mel.size(1) == options_.num_mel_bins,
               "audio tower: mel must be [B, ", options_.num_mel_bins, ", T], got ", mel.sizes());
   at::Tensor h = at::gelu(conv2_->forward(at::gelu(conv1_->forward(mel))));  // [B, D, T']
@@ -55,7 +55,11 @@ at::Tensor AudioTowerImpl::forward(const at::Tensor& mel) {
               " frames exceed max_source_positions ", options_.max_source_positions);
   h = h + embed_positions_.narrow(0, 0, h.size(1)).to(h.dtype()).unsqueeze(0);
   h = run_encoder_layers(layers_, h, checkpoint_every_);
-  h = layer_norm_->forward(h);
+  return layer_norm_->forward(h);
+}
+
+at::Tensor AudioTowerImpl::forward(const at::Tensor& mel) {
+  at::Tensor h = encode(mel);  // [B, T', D]
   const int64_t tokens = h.size(1) / options_.pool_stride;
   TORCH_CHECK(tokens > 0, "audio tower: clip too short for pool_stride ", options_.pool_stride);
   h = at::avg_pool1d(h.narrow(1, 0, tokens * options_.pool_stride).transpose(1, 2),

@@ -28,8 +28,12 @@ struct AudioTowerOptions {
 class AudioTowerImpl : public torch::nn::Module {
  public:
   explicit AudioTowerImpl(const AudioTowerOptions& options);
-  // mel [B, num_mel_bins, T] → [B, ceil(T/2) / pool_stride, out_dim]
+  // mel [B, num_mel_bins, T] → [B, ceil(T/2) / pool_stride, out_dim]: encode, then pooling
+  // and the projector
   at::Tensor forward(const at::Tensor& mel);
+  // The Whisper encoder alone: mel [B, num_mel_bins, T] → [B, ceil(T/2), hidden], after the
+  // final LayerNorm (HF WhisperEncoder's last_hidden_state)
+  at::Tensor encode(const at::Tensor& mel);
   // Tokens the backbone receives for T mel frames.
   int64_t tokens_for_frames(int64_t frames) const;
   // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).
