@@ -63,7 +63,8 @@ void AtomicDirectory::commit() {
   fsync_path(temp_path_);
   if (fs::exists(final_path_)) fs::remove_all(final_path_);
   fs::rename(temp_path_, final_path_);
-  fsync_path(fs::path(final_path_).parent_path().string());
+  const fs::path parent = fs::path(final_path_).parent_path();
+  fsync_path(parent.empty() ? "." : parent.string());  // "out" lives in the working directory
   committed_ = true;
 }
 
