@@ -132,6 +132,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, save_every),
     OMNIRM_CONFIG_KEY(train, keep_last),
     OMNIRM_CONFIG_KEY(train, threads),
+    OMNIRM_CONFIG_KEY(train, device),
     OMNIRM_CONFIG_KEY(train, precision),
     OMNIRM_CONFIG_KEY(train, activation_checkpointing),
     OMNIRM_CONFIG_KEY(train, init_from),
@@ -633,6 +634,7 @@ void validate_train(const TrainConfig& train) {
   require_non_negative("train.save_every", train.save_every);
   require_positive("train.keep_last", train.keep_last);
   require_non_negative("train.threads", train.threads);
+  require_one_of("train.device", train.device, {"auto", "cpu", "cuda"});
   require_one_of("train.precision", train.precision, {"fp32", "bf16", "fp16"});
   require_non_negative("train.activation_checkpointing", train.activation_checkpointing);
 }

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <torch/cuda.h>
 #include <torch/optim/adamw.h>
 
 #include <chrono>
@@ -128,6 +129,17 @@ std::vector<PackedBatch> pack_share(const data::LoaderBatch& batch, const Config
 
 }  // namespace
 
+at::Device training_device(const std::string& setting, int64_t local_rank) {
+  const auto gpus = static_cast<int64_t>(torch::cuda::device_count());
+  if (setting == "cpu" || (setting == "auto" && gpus == 0)) return at::Device(at::kCPU);
+  if (gpus == 0) {
+    throw UserError(
+        "train.device: cuda, but this process sees no CUDA device; set train.device=cpu (or "
+        "auto) or check CUDA_VISIBLE_DEVICES");
+  }
+  return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % gpus));
+}
+
 int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer) {
   if (config.vocab_size == 0) return tokenizer.vocab_size();
   if (config.vocab_size < tokenizer.vocab_size()) {
@@ -197,13 +209,14 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
   }
   const dist::World world = dist::world_from_environment();
   check_batch_split(tc, world.size);
-  const at::Device device(at::kCPU);
+  const at::Device device = training_device(tc.device, world.local_rank);
   std::unique_ptr<dist::Communicator> comm;
   if (world.distributed()) comm = std::make_unique<dist::Communicator>(world, config.dist, device);
   const dist::RankLog log = world.distributed()
                                 ? dist::RankLog(world.rank, world.size, config.dist.verbose)
                                 : dist::RankLog();
   const bool main = world.is_main();
+  if (device.is_cuda()) log.print("device: " + device.str());
 
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
   const MediaSetup media = make_media_setup(config, tokenizer);

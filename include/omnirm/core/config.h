@@ -120,6 +120,9 @@ struct TrainConfig {
   int64_t save_every = 0;  // 0: only at the end
   int64_t keep_last = 2;
   int64_t threads = 0;  // 0: all cores
+  // Where training runs: cpu, cuda (the process's LOCAL_RANK-th GPU), or auto (cuda when a
+  // GPU is present, else cpu).
+  std::string device = "auto";
   // Compute precision: fp32, or bf16 / fp16 mixed precision (fp32 master weights, optimizer
   // state, rewards and loss; fp16 adds dynamic loss scaling). bf16 works on CPU and GPU.
   std::string precision = "fp32";

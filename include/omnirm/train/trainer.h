@@ -37,6 +37,10 @@ struct TrainResult {
 
 TrainResult run_training(const Config& config, const TrainOptions& options);
 
+// The device train.device names for the process with this LOCAL_RANK: the CPU, or GPU
+// local_rank (modulo the GPUs it sees). Throws UserError for cuda without a GPU.
+at::Device training_device(const std::string& setting, int64_t local_rank);
+
 // Vocabulary of the model: model.vocab_size when set (must cover the tokenizer), else the
 // tokenizer's.
 int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer);

@@ -110,6 +110,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.save_every, actual.train.save_every);
   EXPECT_EQ(expected.train.keep_last, actual.train.keep_last);
   EXPECT_EQ(expected.train.threads, actual.train.threads);
+  EXPECT_EQ(expected.train.device, actual.train.device);
   EXPECT_EQ(expected.train.precision, actual.train.precision);
   EXPECT_EQ(expected.train.activation_checkpointing, actual.train.activation_checkpointing);
   EXPECT_EQ(expected.train.init_from, actual.train.init_from);
@@ -216,6 +217,7 @@ Config every_key_changed() {
   c.train.save_every = 100;
   c.train.keep_last = 5;
   c.train.threads = 4;
+  c.train.device = "cpu";
   c.train.precision = "bf16";
   c.train.activation_checkpointing = 2;
   c.train.init_from = "exports/rm: v1";
@@ -346,6 +348,7 @@ train:
   save_every: 100
   keep_last: 5
   threads: 4
+  device: cpu
   precision: bf16
   activation_checkpointing: 2
   init_from: "exports/rm: v1"
@@ -635,6 +638,9 @@ TEST(Config, ValidateNamesTheKeys) {
       {"zero stage", [](Config& c) { c.dist.zero_stage = 2; }, {"dist.zero_stage", "0 or 1"}},
       {"dist timeout", [](Config& c) { c.dist.timeout = 0.0; }, {"dist.timeout"}},
       {"bucket size", [](Config& c) { c.dist.bucket_mb = -1.0; }, {"dist.bucket_mb"}},
+      {"device",
+       [](Config& c) { c.train.device = "tpu"; },
+       {"train.device", "auto, cpu, cuda", "'tpu'"}},
       {"precision",
        [](Config& c) { c.train.precision = "fp8"; },
        {"train.precision", "fp32, bf16, fp16", "'fp8'"}},
