@@ -4,10 +4,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 #include "omnirm/core/error.h"
+#include "omnirm/io/safetensors_checkpoint.h"
 #include "omnirm/io/safetensors_header.h"
 #include "omnirm/io/safetensors_mapping.h"
 
@@ -19,34 +20,21 @@ namespace {
 
 constexpr const char* kValueHead = "value_head.safetensors";
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The shards an index's weight_map names, in name order (model-00001-of-0000N first), as
 // paths beside it.
 std::vector<std::string> shards_of_index(const fs::path& index) {
-  std::ifstream in(index);
-  if (!in) throw UserError("cannot open " + index.string() + ": no such index file");
-  const nlohmann::json json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("weight_map") || !json["weight_map"].is_object())
-    throw UserError(index.string() +
-                    ": not a safetensors index (needs a JSON object with a \"weight_map\")");
+  std::map<std::string, std::string> first_tensor;  // shard -> a tensor it should hold
+  for (const auto& [tensor, shard] : read_safetensors_weight_map(index.string())) {
+    first_tensor.emplace(shard, tensor);
+  }
   std::vector<std::string> files;
-  std::set<std::string> seen;
-  for (const auto& [tensor, shard] : json["weight_map"].items()) {
-    if (!shard.is_string())
-      throw UserError(index.string() + ": weight_map[\"" + tensor + "\"] is not a file name");
-    const std::string name = shard.get<std::string>();
-    if (!seen.insert(name).second) continue;
-    const fs::path file = index.parent_path() / name;
+  for (const auto& [shard, tensor] : first_tensor) {
+    const fs::path file = index.parent_path() / shard;
     if (!fs::is_regular_file(file))
-      throw UserError(index.string() + ": shard " + name + " (for " + tensor +
+      throw UserError(index.string() + ": shard " + shard + " (for " + tensor +
                       ") is missing; download every shard the index lists");
     files.push_back(file.string());
   }
-  std::sort(files.begin(), files.end());
   return files;
 }
 
@@ -64,7 +52,7 @@ std::vector<std::string> files_of_directory(const fs::path& dir) {
   if (files.empty()) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const std::string name = entry.path().filename().string();
-      if (entry.is_regular_file() && ends_with(name, ".safetensors") && name != kValueHead)
+      if (entry.is_regular_file() && name.ends_with(".safetensors") && name != kValueHead)
         files.push_back(entry.path().string());
     }
     std::sort(files.begin(), files.end());
@@ -92,7 +80,7 @@ std::vector<std::string> hf_weight_files(const std::string& path) {
     throw UserError(path +
                     ": no such file or directory; give a .safetensors file, an "
                     "index.json or a checkpoint directory");
-  if (ends_with(path, ".json")) return shards_of_index(p);
+  if (path.ends_with(".json")) return shards_of_index(p);
   return {path};
 }
 

@@ -14,20 +14,11 @@ namespace omnirm::io {
 
 namespace {
 
-struct DtypeName {
-  at::ScalarType type;
-  const char* name;
-};
-
-constexpr DtypeName kDtypes[] = {
-    {at::kFloat, "F32"}, {at::kDouble, "F64"}, {at::kBFloat16, "BF16"}, {at::kHalf, "F16"},
-    {at::kLong, "I64"},  {at::kInt, "I32"},    {at::kShort, "I16"},     {at::kChar, "I8"},
-    {at::kByte, "U8"},   {at::kBool, "BOOL"},
-};
-
+// The format's name for `type`, through the reader's dtype table (io/safetensors_mapping.h).
 const char* dtype_name(at::ScalarType type) {
-  for (const auto& d : kDtypes) {
-    if (d.type == type) return d.name;
+  for (auto d = uint8_t(SafetensorsDtype::F64); d <= uint8_t(SafetensorsDtype::BOOL); ++d) {
+    const auto dtype = static_cast<SafetensorsDtype>(d);
+    if (to_scalar_type(dtype) == type) return safetensors_dtype_name(dtype);
   }
   throw UserError(std::string("safetensors: cannot store dtype ") + c10::toString(type));
 }

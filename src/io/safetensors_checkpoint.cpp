@@ -50,34 +50,8 @@ void check_shard_name(const std::string& shard, const std::string& index_path) {
   }
 }
 
-// tensor name -> shard file name, as the index says.
-std::map<std::string, std::string> read_weight_map(const std::string& index_path) {
-  std::ifstream in(index_path);
-  if (!in) throw UserError("cannot open " + index_path + ": no such index file");
-  std::stringstream text;
-  text << in.rdbuf();
-  const nlohmann::json index = nlohmann::json::parse(text.str(), nullptr, false);
-  if (index.is_discarded() || !index.is_object()) {
-    throw UserError(index_path +
-                    ": not a JSON object; expected {\"metadata\": ..., "
-                    "\"weight_map\": {tensor: shard file}}");
-  }
-  if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
-    throw UserError(index_path + ": needs a \"weight_map\" object {tensor name: shard file}");
-  }
-  std::map<std::string, std::string> weight_map;
-  for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
-    if (!it->is_string()) {
-      throw UserError(index_path + ": weight_map['" + it.key() + "'] must be a file name string");
-    }
-    check_shard_name(it->get<std::string>(), index_path);
-    weight_map[it.key()] = it->get<std::string>();
-  }
-  return weight_map;
-}
-
 SafetensorsCheckpoint read_indexed(const std::string& index_path, TensorStorage storage) {
-  const std::map<std::string, std::string> weight_map = read_weight_map(index_path);
+  const std::map<std::string, std::string> weight_map = read_safetensors_weight_map(index_path);
   const fs::path dir = fs::path(index_path).parent_path();
   std::set<std::string> shards;
   for (const auto& [name, shard] : weight_map) shards.insert(shard);
@@ -214,6 +188,31 @@ std::vector<std::string> save_safetensors_sharded(
   if (!out) throw UserError("writing " + index_path + " failed: disk full?");
   written.push_back(kSafetensorsIndexName);
   return written;
+}
+
+std::map<std::string, std::string> read_safetensors_weight_map(const std::string& index_path) {
+  std::ifstream in(index_path);
+  if (!in) throw UserError("cannot open " + index_path + ": no such index file");
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json index = nlohmann::json::parse(text.str(), nullptr, false);
+  if (index.is_discarded() || !index.is_object()) {
+    throw UserError(index_path +
+                    ": not a JSON object; expected {\"metadata\": ..., "
+                    "\"weight_map\": {tensor: shard file}}");
+  }
+  if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
+    throw UserError(index_path + ": needs a \"weight_map\" object {tensor name: shard file}");
+  }
+  std::map<std::string, std::string> weight_map;
+  for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
+    if (!it->is_string()) {
+      throw UserError(index_path + ": weight_map['" + it.key() + "'] must be a file name string");
+    }
+    check_shard_name(it->get<std::string>(), index_path);
+    weight_map[it.key()] = it->get<std::string>();
+  }
+  return weight_map;
 }
 
 SafetensorsCheckpoint read_safetensors_checkpoint(const std::string& path, TensorStorage storage) {

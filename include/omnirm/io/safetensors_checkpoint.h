@@ -43,6 +43,11 @@ struct SafetensorsCheckpoint {
   std::map<std::string, std::string> metadata;  // the first shard's __metadata__
 };
 
+// An index's weight_map, tensor name -> shard file name, read and checked (a JSON object with a
+// "weight_map" object of file-name strings; shard names are plain file names beside the
+// index). Whether the shards exist is left to the caller.
+std::map<std::string, std::string> read_safetensors_weight_map(const std::string& index_path);
+
 // `path`: a directory holding model.safetensors.index.json or model.safetensors, an index
 // file, or a single .safetensors file.
 SafetensorsCheckpoint read_safetensors_checkpoint(const std::string& path,
