@@ -5,8 +5,6 @@
 // `--synthesize DIR` first writes a checkpoint of random weights with the tensor names and
 // shapes of a Qwen2 sequence-classification model (Qwen2-0.5B sizes by default).
 #include <fmt/format.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cctype>
@@ -20,6 +18,7 @@
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
+#include "omnirm/core/process_memory.h"
 #include "omnirm/io/safetensors_checkpoint.h"
 
 namespace omnirm::cli {
@@ -80,33 +79,13 @@ io::NamedTensors qwen2_weights(const SynthesizeOptions& m) {
   return tensors;
 }
 
-int64_t current_rss_kb() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// The peak resident set of this process image (VmHWM). getrusage's ru_maxrss would do in a
-// process of its own, but Linux carries it across fork + exec, so a child started by a parent
-// that once held the weights would report the parent's peak.
-int64_t peak_rss_kb() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
-
 // One reader in this process; prints one `key=value ...` line for the parent.
 void measure_one(const std::string& path, io::TensorStorage storage) {
-  const int64_t rss_before = current_rss_kb();
+  const int64_t rss_before = resident_bytes() / 1024;
   const auto start = Clock::now();
   const io::SafetensorsCheckpoint checkpoint = io::read_safetensors_checkpoint(path, storage);
   const double read_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const int64_t rss_after_read = current_rss_kb();
+  const int64_t rss_after_read = resident_bytes() / 1024;
   // Sum every byte as 64-bit words: each page is touched once and nothing is allocated.
   uint64_t checksum = 0;
   const auto touch_start = Clock::now();
@@ -126,7 +105,7 @@ void measure_one(const std::string& path, io::TensorStorage storage) {
       "tensors={} files={} weight_bytes={} read_s={:.3f} touch_s={:.3f} rss_before_kb={} "
       "rss_after_read_kb={} peak_kb={} checksum={:016x}\n",
       checkpoint.tensors.size(), checkpoint.files.size(), checkpoint.tensor_bytes, read_s, touch_s,
-      rss_before, rss_after_read, peak_rss_kb(), checksum);
+      rss_before, rss_after_read, peak_resident_bytes() / 1024, checksum);
 }
 
 std::map<std::string, std::string> run_child(const std::string& path, const std::string& storage) {

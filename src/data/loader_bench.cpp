@@ -13,24 +13,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "omnirm/core/process_memory.h"
+
 namespace omnirm::data {
 namespace {
-
-// A "Vm...:   123 kB" line of /proc/self/status, in bytes; 0 when absent.
-int64_t status_bytes(const std::string& key) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(key + ":", 0) == 0) return std::stoll(line.substr(key.size() + 1)) * 1024;
-  }
-  return 0;
-}
-
-// Makes VmHWM restart from the current resident size (Linux 4.0 and later).
-void reset_peak_rss() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-}
 
 // User + system CPU time of this process, every thread.
 double cpu_seconds() {
@@ -73,8 +59,8 @@ static_assert(std::is_trivially_copyable_v<LoaderBenchResult>, "sent through a p
 LoaderBenchResult bench_loader_epoch(const text::Tokenizer& tokenizer, LoaderOptions options) {
   options.epochs = 1;
   LoaderBenchResult result;
-  reset_peak_rss();
-  result.baseline_rss_bytes = status_bytes("VmRSS");
+  reset_peak_resident();
+  result.baseline_rss_bytes = resident_bytes();
   std::vector<int32_t> prompt_lengths;
   std::vector<int32_t> pair_lengths;
   {
@@ -103,7 +89,7 @@ LoaderBenchResult bench_loader_epoch(const text::Tokenizer& tokenizer, LoaderOpt
     result.epoch_cpu_seconds = cpu_seconds() - cpu_start;
     result.index_bytes = loader.index_bytes();
   }
-  result.peak_rss_bytes = status_bytes("VmHWM");
+  result.peak_rss_bytes = peak_resident_bytes();
   result.prompt_tokens = percentiles(prompt_lengths);
   result.pair_tokens = percentiles(pair_lengths);
   return result;
