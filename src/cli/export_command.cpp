@@ -155,14 +155,13 @@ void add_export_command(CLI::App& app) {
       if (item.key() == "score.bias") head.emplace_back("v_head.summary.bias", item.value());
     }
     std::erase_if(weights, [](const auto& w) { return w.first == "score.bias"; });
-    io::save_safetensors_sharded(fs::path(dir.file("model.safetensors")).parent_path().string(),
-                                 weights, max_shard_bytes, {{"format", "pt"}});
+    io::save_safetensors_sharded(dir.path(), weights, max_shard_bytes, {{"format", "pt"}});
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
     nlohmann::json config = hf_config(loaded.config.model, loaded.model->vocab_size(),
                                       loaded.tokenizer.piece_id(text::kImEnd));
-    for (const auto& item : loaded.model->named_parameters()) {
-      if (item.key() == "score.bias") {
-        config["omnirm_score_bias"] = item.value().to(at::kDouble).item<double>();
+    for (const auto& [name, tensor] : head) {
+      if (name == "v_head.summary.bias") {
+        config["omnirm_score_bias"] = tensor.to(at::kDouble).item<double>();
       }
     }
     std::ofstream(dir.file("config.json")) << config.dump(2) << "\n";

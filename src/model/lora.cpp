@@ -68,6 +68,10 @@ int64_t apply_lora(RewardModelImpl& model, const LoraConfig& lora) {
   return adapted;
 }
 
+bool is_lora_parameter(const std::string& name) {
+  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
+}
+
 bool has_lora(RewardModelImpl& model) {
   for (const auto& [name, projection] : backbone_projections(model)) {
     if (projection->has_adapter()) return true;
@@ -85,9 +89,7 @@ std::vector<std::pair<std::string, at::Tensor>> peft_adapter_tensors(RewardModel
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& item : model.named_parameters()) {
     const std::string& name = item.key();
-    const bool adapter =
-        name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
-    if (adapter || name.starts_with("score.")) {
+    if (is_lora_parameter(name) || name.starts_with("score.")) {
       out.emplace_back("base_model.model." + name, item.value().detach());
     }
   }

@@ -258,6 +258,11 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   return state;
 }
 
+std::optional<std::string> checkpoint_dir_in(const std::string& path) {
+  if (fs::exists(fs::path(path) / "model.safetensors")) return path;
+  return latest_checkpoint(path);
+}
+
 LoadedModel load_model_dir(const std::string& path) {
   if (is_export_dir(path)) {
     LoadedModel loaded{path, load_config((fs::path(path) / "omnirm.yaml").string()),
@@ -270,16 +275,13 @@ LoadedModel load_model_dir(const std::string& path) {
     loaded.model->eval();
     return loaded;
   }
-  std::string dir = path;
-  if (!fs::exists(fs::path(path) / "model.safetensors")) {
-    auto latest = latest_checkpoint(path);
-    if (!latest) {
-      throw UserError(path +
-                      ": neither a checkpoint (no model.safetensors), an export directory nor "
-                      "a run directory with checkpoints; pass a checkpoints/step-N directory");
-    }
-    dir = *latest;
+  const std::optional<std::string> found = checkpoint_dir_in(path);
+  if (!found) {
+    throw UserError(path +
+                    ": neither a checkpoint (no model.safetensors), an export directory nor "
+                    "a run directory with checkpoints; pass a checkpoints/step-N directory");
   }
+  const std::string& dir = *found;
   const fs::path root(dir);
   LoadedModel loaded{dir, load_config((root / "config.yaml").string()),
                      text::Tokenizer::load(text::checkpoint_tokenizer_file(dir)), nullptr};

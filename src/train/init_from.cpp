@@ -2,6 +2,7 @@
 #include "omnirm/train/init_from.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <filesystem>
 
 #include "omnirm/core/error.h"
@@ -39,13 +40,11 @@ bool is_hf_dir(const std::string& dir) {
 
 std::string load_hf_initial_weights(model::RewardModelImpl& model, const std::string& source) {
   const model::HfLoadReport report = model::load_hf_weights(model, io::load_hf_checkpoint(source));
-  std::vector<std::string> backbone_missing;
-  for (const std::string& name : report.missing) {
-    if (name.starts_with("model.") && name.find(".lora_") == std::string::npos) {
-      backbone_missing.push_back(name);
-    }
-  }
-  if (!backbone_missing.empty()) {
+  const bool backbone_missing =
+      std::any_of(report.missing.begin(), report.missing.end(), [](const std::string& name) {
+        return name.starts_with("model.") && !model::is_lora_parameter(name);
+      });
+  if (backbone_missing) {
     throw UserError("train.init_from " + source + ": the checkpoint does not fill the backbone (" +
                     report.summary() + "); check that its config.json belongs to these weights");
   }
@@ -70,18 +69,14 @@ Config resolve_init_from(const Config& config) {
     resolved.model = io::load_hf_model_config(source, config.model);
     tokenizer_file = text::checkpoint_tokenizer_file(source);
   } else {
-    std::string dir = source;
-    if (!fs::exists(fs::path(source) / "model.safetensors")) {
-      const auto latest = latest_checkpoint(source);
-      if (!latest) {
-        throw UserError("train.init_from: " + source +
-                        " holds neither an export (omnirm.yaml + model.safetensors) nor "
-                        "checkpoints; pass an `omnirm export` directory or a checkpoint");
-      }
-      dir = *latest;
+    const std::optional<std::string> dir = checkpoint_dir_in(source);
+    if (!dir) {
+      throw UserError("train.init_from: " + source +
+                      " holds neither an export (omnirm.yaml + model.safetensors) nor "
+                      "checkpoints; pass an `omnirm export` directory or a checkpoint");
     }
-    resolved.model = load_config((fs::path(dir) / "config.yaml").string()).model;
-    tokenizer_file = text::checkpoint_tokenizer_file(dir);
+    resolved.model = load_config((fs::path(*dir) / "config.yaml").string()).model;
+    tokenizer_file = text::checkpoint_tokenizer_file(*dir);
   }
   // Training choices that are not part of the weights stay the user's.
   resolved.model.attention_backend = config.model.attention_backend;

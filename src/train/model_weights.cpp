@@ -11,18 +11,11 @@
 #include "omnirm/core/error.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/io/safetensors_checkpoint.h"
+#include "omnirm/model/lora.h"
 
 namespace omnirm::train {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-bool is_adapter(const std::string& name) {
-  return name.find(".lora_A.") != std::string::npos || name.find(".lora_B.") != std::string::npos;
-}
-
-}  // namespace
 
 bool is_export_dir(const std::string& dir) {
   return fs::exists(fs::path(dir) / "omnirm.yaml") &&
@@ -62,7 +55,8 @@ void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::s
   for (auto& item : model.named_parameters()) {
     const auto found = weights.find(item.key());
     if (found == weights.end()) {
-      if (!(adapters_optional && is_adapter(item.key()))) missing.push_back(item.key());
+      if (!(adapters_optional && model::is_lora_parameter(item.key())))
+        missing.push_back(item.key());
       continue;
     }
     if (found->second.sizes() != item.value().sizes()) {

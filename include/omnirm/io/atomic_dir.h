@@ -14,7 +14,8 @@ class AtomicDirectory {
   AtomicDirectory(const AtomicDirectory&) = delete;
   AtomicDirectory& operator=(const AtomicDirectory&) = delete;
 
-  // Path of `name` inside the temporary directory, for writers to fill.
+  // The temporary directory, and the path of `name` inside it, for writers to fill.
+  const std::string& path() const { return temp_path_; }
   std::string file(const std::string& name) const;
   // fsyncs every file and the directory, renames it to the final path, fsyncs the parent.
   void commit();

@@ -21,6 +21,9 @@ std::vector<std::string> lora_target_modules(const LoraConfig& lora);
 // Requires lora.rank > 0; returns the number of projections adapted.
 int64_t apply_lora(RewardModelImpl& model, const LoraConfig& lora);
 
+// Whether a parameter name is an adapter's ("....lora_A.weight" / "....lora_B.weight").
+bool is_lora_parameter(const std::string& name);
+
 // Whether any projection of the model carries an adapter.
 bool has_lora(RewardModelImpl& model);
 

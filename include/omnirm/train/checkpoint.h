@@ -83,6 +83,10 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
 // shape mismatches are reported by name in one UserError.
 void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model);
 
+// The checkpoint `path` names: itself when it holds model.safetensors, else a run
+// directory's newest checkpoint; nothing when it is neither.
+std::optional<std::string> checkpoint_dir_in(const std::string& path);
+
 // A model ready to score: from a checkpoint directory, a run's output directory (its newest
 // checkpoint) or an `omnirm export` directory. A checkpoint of a LoRA run (lora.rank > 0)
 // comes with its adapters, unmerged.
