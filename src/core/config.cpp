@@ -71,6 +71,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, image_tokens),
     OMNIRM_CONFIG_KEY(model, max_frames),
     OMNIRM_CONFIG_KEY(model, resampler_locality),
+    OMNIRM_CONFIG_KEY(model, resampler_hidden),
     OMNIRM_CONFIG_KEY(model, video_temporal_patch),
     OMNIRM_CONFIG_KEY(model, audio_layers),
     OMNIRM_CONFIG_KEY(model, audio_hidden),
@@ -518,6 +519,10 @@ void validate_vision(const ModelConfig& model) {
   require_divisible("model.vision_hidden", model.vision_hidden, "model.vision_heads",
                     model.vision_heads);
   require_divisible("model.image_size", model.image_size, "model.patch_size", model.patch_size);
+  require_non_negative("model.resampler_hidden", model.resampler_hidden);
+  if (model.resampler_hidden > 0)
+    require_divisible("model.resampler_hidden", model.resampler_hidden, "model.vision_heads",
+                      model.vision_heads);
 }
 
 void validate_audio(const ModelConfig& model) {

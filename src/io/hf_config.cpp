@@ -137,6 +137,12 @@ void read_vision(const Fields& top, ModelConfig& m) {
            std::to_string(m.patch_size));
   m.image_size = image_size;
   m.image_tokens = top.integer_or("query_num", m.image_tokens);
+  // MiniCPM-o's resampler works at the LLM's width; an omnirm export whose resampler is
+  // narrower says so in omnirm_resampler_hidden.
+  m.resampler_hidden = top.integer_or("omnirm_resampler_hidden", m.hidden_size);
+  if (m.resampler_hidden % m.vision_heads != 0)
+    v.fail("the resampler width " + std::to_string(m.resampler_hidden) +
+           " is not a multiple of num_attention_heads " + std::to_string(m.vision_heads));
   if (m.vision_hidden % m.vision_heads != 0)
     v.fail("hidden_size is not a multiple of num_attention_heads");
 }

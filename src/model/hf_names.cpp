@@ -24,6 +24,9 @@ std::string swap_prefix(const std::string& name, std::string_view from, std::str
 constexpr std::array<std::string_view, 4> kTowerPrefixes = {"vision_tower.", "resampler.",
                                                             "audio_tower.", "point_tower."};
 
+// omnirm tensors MiniCPM-o has no place for travel under this prefix in its layout.
+constexpr std::string_view kExtraPrefix = "omnirm_";
+
 bool is_omnirm_name(const std::string& name) {
   if (starts_with(name, "model.") || starts_with(name, "score.")) return true;
   for (std::string_view prefix : kTowerPrefixes)
@@ -60,14 +63,17 @@ NameMapping map_minicpmo(const std::string& name) {
                               ? mapped("resampler.proj.weight", TensorTransform::transpose)
                               : mapped(name);
     mapping.mismatch_reason =
-        "MiniCPM-o's resampler works at the LLM's width, omnirm's at the vision tower's "
-        "(model.vision_hidden), so it stays as initialised";
+        "MiniCPM-o's resampler works at the LLM's width, this model's at another "
+        "(model.resampler_hidden; a MiniCPM-o config.json sets it to hidden_size), so it stays "
+        "as initialised";
     return mapping;
   }
   if (name == "apm.embed_positions.weight")
     return mapped("audio_tower.embed_positions", TensorTransform::leading_rows);
   if (starts_with(name, "apm.")) return mapped(swap_prefix(name, "apm.", "audio_tower."));
   if (starts_with(name, "audio_projection_layer.")) return mapped("audio_tower." + name);
+  if (starts_with(name, kExtraPrefix) && is_omnirm_name(name.substr(kExtraPrefix.size())))
+    return mapped(name.substr(kExtraPrefix.size()));
   return unknown(HfLayout::minicpmo);
 }
 
@@ -234,13 +240,15 @@ std::optional<ExportName> hf_export_name(const std::string& name, HfLayout layou
         return ExportName{swap_prefix(name, "vision_tower.", "vpm.")};
       if (name == "resampler.proj.weight")
         return ExportName{"resampler.proj", TensorTransform::transpose};
-      if (starts_with(name, "resampler.temporal_embedding.")) return std::nullopt;
+      if (starts_with(name, "resampler.temporal_embedding."))
+        return ExportName{std::string(kExtraPrefix) + name};
       if (starts_with(name, "resampler.")) return ExportName{name};
       if (starts_with(name, "audio_tower.audio_projection_layer."))
         return ExportName{swap_prefix(name, "audio_tower.", "")};
       if (name == "audio_tower.embed_positions") return ExportName{"apm.embed_positions.weight"};
       if (starts_with(name, "audio_tower."))
         return ExportName{swap_prefix(name, "audio_tower.", "apm.")};
+      if (is_omnirm_name(name)) return ExportName{std::string(kExtraPrefix) + name};
       return std::nullopt;
     case HfLayout::unknown:
       return std::nullopt;

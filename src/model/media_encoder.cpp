@@ -53,7 +53,8 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     vision_tower_ = register_module("vision_tower", VisionTower(vision));
     ResamplerOptions resampler;
     resampler.num_queries = config.image_tokens;
-    resampler.embed_dim = config.vision_hidden;
+    resampler.embed_dim =
+        config.resampler_hidden > 0 ? config.resampler_hidden : config.vision_hidden;
     resampler.num_heads = config.vision_heads;
     resampler.kv_dim = config.vision_hidden;
     resampler.out_dim = config.hidden_size;

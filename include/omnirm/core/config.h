@@ -44,6 +44,11 @@ struct ModelConfig {
   // > 0: each resampler query starts looking at its own region of the image (see
   // model/vision_tower.h ResamplerOptions::locality); 0: plain learned-query attention.
   double resampler_locality = 0.0;
+  // Width of the resampler's cross-attention: 0 works at vision_hidden (kv_proj vision →
+  // vision, proj vision → hidden_size); hidden_size gives MiniCPM-o-2.6's shape (kv_proj
+  // vision → LLM, proj LLM → LLM), which its checkpoints need. Must be divisible by
+  // vision_heads (the resampler's head count).
+  int64_t resampler_hidden = 0;
   // Audio: a Whisper-style encoder over log-mel clips padded or cut to audio_frames, average
   // pooled by audio_pool_stride: ceil(audio_frames / 2) / audio_pool_stride tokens per clip.
   int64_t audio_layers = 0;

@@ -10,7 +10,9 @@
 //   seq_cls      Qwen2/LLaMA ...ForSequenceClassification: model.* plus score.weight
 //   bare         Qwen2Model / LlamaModel: embed_tokens.*, layers.N.*, norm.* (no "model.")
 //   minicpmo     MiniCPM-o-2.6: llm.model.*, llm.lm_head.weight (ignored), vpm.*, resampler.*,
-//                apm.*, audio_projection_layer.*, tts.* (ignored)
+//                apm.*, audio_projection_layer.*, tts.* (ignored); omnirm tensors it has no
+//                place for (the resampler's temporal embedding, the point tower) as
+//                omnirm_<omnirm name>
 //   value_head   LLaMA-Factory's value_head.safetensors alone: v_head.summary.{weight,bias}
 // v_head.summary.* maps to score.* in every layout (the value head is a file of its own
 // beside the backbone's). Qwen2 and LLaMA share their names; they differ in the qkv bias.
@@ -71,9 +73,10 @@ struct NameMapping {
 NameMapping map_hf_name(const std::string& name, HfLayout layout);
 
 // The name an omnirm tensor takes in `layout` (omnirm, seq_cls, causal_lm, bare or
-// minicpmo), with its transform; nullopt when the layout has no place for it (e.g. the
-// resampler's temporal embedding or the point tower in MiniCPM-o, or score.* in a bare
-// decoder). score.* exports as v_head.summary.* under minicpmo (LLaMA-Factory's value head).
+// minicpmo), with its transform; nullopt when the layout has no place for it (e.g. score.*
+// in a bare decoder). score.* exports as v_head.summary.* under minicpmo (LLaMA-Factory's
+// value head); omnirm tensors MiniCPM-o lacks (resampler.temporal_embedding.*,
+// point_tower.*) export as omnirm_<name>, so a MiniCPM-o export loses nothing.
 struct ExportName {
   std::string name;
   TensorTransform transform = TensorTransform::copy;

@@ -54,7 +54,9 @@ TORCH_MODULE(VisionTower);
 
 struct ResamplerOptions {
   int64_t num_queries = 16;  // tokens per image (or per video frame) given to the backbone
-  int64_t embed_dim = 64;    // width of the cross-attention
+  // Width of the cross-attention: the vision width by default (model.resampler_hidden 0),
+  // the backbone's in MiniCPM-o-2.6 (kv_proj then maps vision → backbone width).
+  int64_t embed_dim = 64;
   int64_t num_heads = 4;
   int64_t kv_dim = 64;      // the vision tower's hidden size
   int64_t out_dim = 128;    // the backbone's hidden size

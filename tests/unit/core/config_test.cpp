@@ -50,6 +50,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.max_frames, actual.model.max_frames);
   EXPECT_EQ(expected.model.video_temporal_patch, actual.model.video_temporal_patch);
   EXPECT_EQ(expected.model.resampler_locality, actual.model.resampler_locality);
+  EXPECT_EQ(expected.model.resampler_hidden, actual.model.resampler_hidden);
   EXPECT_EQ(expected.model.audio_layers, actual.model.audio_layers);
   EXPECT_EQ(expected.model.audio_hidden, actual.model.audio_hidden);
   EXPECT_EQ(expected.model.audio_heads, actual.model.audio_heads);
@@ -157,6 +158,7 @@ Config every_key_changed() {
   c.model.max_frames = 32;
   c.model.video_temporal_patch = 2;
   c.model.resampler_locality = 1.5;
+  c.model.resampler_hidden = 96;
   c.model.audio_layers = 3;
   c.model.audio_hidden = 80;
   c.model.audio_heads = 5;
@@ -288,6 +290,7 @@ model:
   max_frames: 32
   video_temporal_patch: 2
   resampler_locality: 1.5
+  resampler_hidden: 96
   audio_layers: 3
   audio_hidden: 80
   audio_heads: 5

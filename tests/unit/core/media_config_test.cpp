@@ -100,6 +100,12 @@ TEST(MediaConfig, ValidateNamesTheMediaKeys) {
          c.model.point_groups = 4;
        },
        {"model.point_group_size (16)", "model.num_points (8)"}},
+      {"negative resampler width",
+       [](Config& c) { c.model.resampler_hidden = -8; },
+       {"model.resampler_hidden"}},
+      {"resampler heads divide its width",
+       [](Config& c) { c.model.resampler_hidden = 30; },
+       {"model.resampler_hidden (30)", "model.vision_heads (4)"}},
       {"video fps", [](Config& c) { c.data.video_fps = 0.0; }, {"data.video_fps"}},
       {"video frames", [](Config& c) { c.data.video_frames = 0; }, {"data.video_frames"}},
       {"cache size", [](Config& c) { c.data.media_cache_mb = -1; }, {"data.media_cache_mb"}},
@@ -117,6 +123,20 @@ TEST(MediaConfig, ValidateNamesTheMediaKeys) {
           << test_case.name << ": '" << expected << "' not in: " << message;
     }
   }
+}
+
+TEST(MediaConfig, ResamplerWidthDefaultsToTheVisionWidthAndIsRead) {
+  EXPECT_EQ(parse_config("", "m.yaml").model.resampler_hidden, 0);
+  const Config config =
+      parse_config("model:\n  vision_layers: 1\n  resampler_hidden: 128\n", "m.yaml");
+  EXPECT_EQ(config.model.resampler_hidden, 128);
+  EXPECT_NE(dump_config(config).find("\n  resampler_hidden: 128\n"), std::string::npos);
+  const std::string message =
+      user_error_of([] { parse_config("model:\n  resampler_hidden: 30\n", "m.yaml"); });
+  EXPECT_NE(message.find("model.resampler_hidden (30) must be divisible by model.vision_heads"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
 }
 
 }  // namespace

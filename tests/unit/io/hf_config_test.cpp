@@ -78,6 +78,7 @@ TEST(HfConfig, MiniCpmoTowers) {
   EXPECT_EQ(m.audio_frames, 3000);
   EXPECT_EQ(m.audio_pool_stride, 2);
   EXPECT_EQ(m.point_layers, 0);
+  EXPECT_EQ(m.resampler_hidden, 3584);  // MiniCPM-o's resampler works at the LLM's width
 }
 
 TEST(HfConfig, MiniCpmoDropsLastVisionLayerByDefaultAndHonoursInitFlags) {
@@ -92,6 +93,17 @@ TEST(HfConfig, MiniCpmoDropsLastVisionLayerByDefaultAndHonoursInitFlags) {
   EXPECT_EQ(m.vision_layers, 2);
   EXPECT_EQ(m.image_size, 56);
   EXPECT_EQ(m.audio_layers, 0);
+  EXPECT_EQ(m.resampler_hidden, 64);
+  // An omnirm export with a narrower resampler says so; a width the heads do not divide is
+  // refused naming the field.
+  std::string narrow = text;
+  narrow.insert(1, R"("omnirm_resampler_hidden": 32, )");
+  EXPECT_EQ(model_config_from_hf_json(narrow, "c.json").resampler_hidden, 32);
+  std::string odd = text;
+  odd.insert(1, R"("omnirm_resampler_hidden": 30, )");
+  const std::string message = user_error_of([&] { model_config_from_hf_json(odd, "c.json"); });
+  EXPECT_NE(message.find("c.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("resampler width 30"), std::string::npos) << message;
 }
 
 TEST(HfConfig, MissingAndUnsupportedFieldsFailWithOneLine) {

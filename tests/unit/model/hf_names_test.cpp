@@ -127,8 +127,16 @@ TEST(HfNames, ExportNamesMapBack) {
   }
   EXPECT_EQ(hf_export_name("model.norm.weight", HfLayout::minicpmo)->name, "llm.model.norm.weight");
   EXPECT_EQ(hf_export_name("score.weight", HfLayout::minicpmo)->name, "v_head.summary.weight");
-  EXPECT_FALSE(hf_export_name("resampler.temporal_embedding.weight", HfLayout::minicpmo));
-  EXPECT_FALSE(hf_export_name("point_tower.proj.weight", HfLayout::minicpmo));
+  // What MiniCPM-o has no place for travels under omnirm_ names, so nothing is lost.
+  EXPECT_EQ(hf_export_name("resampler.temporal_embedding.weight", HfLayout::minicpmo)->name,
+            "omnirm_resampler.temporal_embedding.weight");
+  EXPECT_EQ(hf_export_name("point_tower.proj.weight", HfLayout::minicpmo)->name,
+            "omnirm_point_tower.proj.weight");
+  EXPECT_FALSE(hf_export_name("resampler.temporal_embedding.weight", HfLayout::seq_cls));
+  // Only omnirm's own names come back from the prefix.
+  EXPECT_EQ(map_hf_name("omnirm_mystery.weight", HfLayout::minicpmo).status, NameStatus::unknown);
+  EXPECT_EQ(map_hf_name("omnirm_point_tower.proj.weight", HfLayout::seq_cls).status,
+            NameStatus::unknown);
   EXPECT_FALSE(hf_export_name("score.bias", HfLayout::seq_cls));
   EXPECT_FALSE(hf_export_name("vision_tower.post_layernorm.weight", HfLayout::causal_lm));
 }

@@ -130,11 +130,11 @@ TEST(HfWeights, MiniCpmoRoundTripWithValueHeadAndIgnoredModules) {
   EXPECT_TRUE(report.layout.has_value_head);
   EXPECT_EQ(report.ignored.size(), 2u);
   EXPECT_TRUE(report.unexpected.empty());
-  // MiniCPM-o has no temporal embedding in its resampler and no point tower.
-  for (const std::string& name : report.missing)
-    EXPECT_TRUE(name == "resampler.temporal_embedding.weight" || name.rfind("point_tower.", 0) == 0)
-        << name;
-  EXPECT_TRUE(set_of(report.missing).count("resampler.temporal_embedding.weight"));
+  // MiniCPM-o has no temporal embedding in its resampler and no point tower: they travel as
+  // omnirm_* tensors, so every parameter comes back.
+  EXPECT_TRUE(report.missing.empty()) << report.summary();
+  EXPECT_TRUE(set_of(report.loaded).count("resampler.temporal_embedding.weight"));
+  EXPECT_TRUE(set_of(report.loaded).count("point_tower.proj.weight"));
   EXPECT_TRUE(set_of(report.loaded).count("score.bias"));
   EXPECT_TRUE(set_of(report.loaded).count("audio_tower.embed_positions"));
 }
@@ -148,6 +148,35 @@ TEST(HfWeights, MiniCpmoResamplerProjectionIsTransposed) {
   const at::Tensor weight = state_of(*model).at("resampler.proj.weight");  // [out, embed]
   EXPECT_EQ(found->second.sizes(), (std::vector<int64_t>{weight.size(1), weight.size(0)}));
   EXPECT_TRUE(at::equal(found->second, weight.t()));
+}
+
+// model.resampler_hidden = hidden_size gives MiniCPM-o's resampler shapes: kv_proj vision →
+// LLM width, a square proj stored for x @ proj; they export and load back bit for bit.
+TEST(HfWeights, ResamplerAtLlmWidthHasMiniCpmoShapesAndRoundTrips) {
+  ModelConfig config = tiny_config(true);
+  config.resampler_hidden = config.hidden_size;  // 16; the vision width is 8
+  const auto report = round_trip(config, HfLayout::minicpmo);
+  EXPECT_TRUE(report.missing.empty()) << report.summary();
+  EXPECT_TRUE(report.unexpected.empty()) << report.summary();
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& [name, tensor] : to_hf_tensors(*make_model(config, 1), HfLayout::minicpmo))
+    shapes[name] = tensor.sizes().vec();
+  EXPECT_EQ(shapes.at("resampler.query"), (std::vector<int64_t>{4, 16}));
+  EXPECT_EQ(shapes.at("resampler.kv_proj.weight"), (std::vector<int64_t>{16, 8}));
+  EXPECT_EQ(shapes.at("resampler.attn.in_proj_weight"), (std::vector<int64_t>{48, 16}));
+  EXPECT_EQ(shapes.at("resampler.ln_post.weight"), (std::vector<int64_t>{16}));
+  EXPECT_EQ(shapes.at("resampler.proj"), (std::vector<int64_t>{16, 16}));
+  // The default resampler (vision width) does not take MiniCPM-o's: reported, not refused.
+  NamedTensors minicpmo = to_hf_tensors(*make_model(config, 1), HfLayout::minicpmo);
+  std::erase_if(minicpmo, [](const auto& t) { return t.first.rfind("omnirm_", 0) == 0; });
+  const auto narrow = load_hf_weights(*make_model(tiny_config(true), 2), minicpmo);
+  size_t resampler_unexpected = 0;
+  for (const auto& [name, why] : narrow.unexpected) {
+    EXPECT_EQ(name.rfind("resampler.", 0), 0u) << name;
+    EXPECT_NE(why.find("model.resampler_hidden"), std::string::npos) << why;
+    ++resampler_unexpected;
+  }
+  EXPECT_EQ(resampler_unexpected, 13u);  // query, kv_proj, 4 attn, 6 LayerNorm, proj
 }
 
 TEST(HfWeights, ValueHeadAloneFillsOnlyTheHead) {
