@@ -1,9 +1,12 @@
-// `omnirm export`: writes a trained model as a directory in the HF Qwen2
-// sequence-classification layout (model.* and score.weight in model.safetensors, or in shards
-// of at most --max-shard-size listed by model.safetensors.index.json; config.json with
-// num_labels 1), the value head beside it as value_head.safetensors
-// (v_head.summary.weight / .bias, the LLaMA-Factory names), the tokenizer, the chat template
-// and omnirm's own config. The directory is written atomically. A model trained with LoRA is
+// `omnirm export`: writes a trained model as a directory in one of two HF layouts
+// (--layout; model/hf_names.h): a text model in the Qwen2 sequence-classification layout
+// (model.* and score.weight in model.safetensors, or in shards of at most --max-shard-size
+// listed by model.safetensors.index.json; config.json with num_labels 1), a model with media
+// towers in MiniCPM-o-2.6's (llm.*, vpm.*, resampler.*, apm.*, audio_projection_layer.*, and
+// omnirm_<name> for what MiniCPM-o lacks; config.json with model_type minicpmo). Either way
+// the value head sits beside it as value_head.safetensors (v_head.summary.weight / .bias, the
+// LLaMA-Factory names), with the tokenizer, the chat template and omnirm's own config. The
+// directory is written atomically. A model trained with LoRA is
 // merged into its base weights first; with --adapters-only the directory holds the adapters
 // and the value head alone in PEFT's layout (adapter_model.safetensors, adapter_config.json).
 // transformers' AutoModelForSequenceClassification + AutoTokenizer score the export as omnirm
@@ -22,8 +25,10 @@
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
 #include "omnirm/io/atomic_dir.h"
+#include "omnirm/io/hf_config_writer.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/io/safetensors_checkpoint.h"
+#include "omnirm/model/hf_weights.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
@@ -34,30 +39,6 @@ namespace omnirm::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-nlohmann::json hf_config(const ModelConfig& m, int64_t vocab_size, int32_t im_end_id) {
-  return {{"architectures", {"Qwen2ForSequenceClassification"}},
-          {"model_type", "qwen2"},
-          {"hidden_size", m.hidden_size},
-          {"intermediate_size", m.intermediate_size},
-          {"num_hidden_layers", m.num_layers},
-          {"num_attention_heads", m.num_heads},
-          {"num_key_value_heads", m.num_kv_heads},
-          {"hidden_act", "silu"},
-          {"rms_norm_eps", m.rms_norm_eps},
-          {"rope_theta", m.rope_theta},
-          {"max_position_embeddings", 32768},
-          {"vocab_size", vocab_size},
-          {"tie_word_embeddings", false},
-          {"use_sliding_window", false},
-          {"num_labels", 1},
-          {"id2label", {{"0", "LABEL_0"}}},
-          {"label2id", {{"LABEL_0", 0}}},
-          {"pad_token_id", im_end_id},
-          {"eos_token_id", im_end_id},
-          {"bos_token_id", nullptr},
-          {"torch_dtype", "float32"}};
-}
 
 // text/chat_template.h's format: a system turn (the criteria) only where the messages have
 // one, every turn closed by "<|im_end|>\n", and the assistant header when a generation
@@ -117,10 +98,35 @@ void write_adapters(train::LoadedModel& loaded, const std::string& out) {
   dir.commit();
 }
 
+bool has_towers(const ModelConfig& m) {
+  return m.vision_layers > 0 || m.audio_layers > 0 || m.point_layers > 0;
+}
+
+// The model's tensors under `layout`'s names (model/hf_weights.h to_hf_tensors): the weights
+// for model.safetensors and the value head (v_head.summary.*) for value_head.safetensors.
+// Qwen2 seq-cls keeps score.weight in the weights too (transformers reads it there) and
+// writes the towers, if any, under omnirm's names.
+void split_tensors(model::RewardModelImpl& model, bool minicpmo, io::NamedTensors& weights,
+                   io::NamedTensors& head) {
+  if (minicpmo) {
+    for (auto& [name, tensor] : model::to_hf_tensors(model, model::HfLayout::minicpmo))
+      (name.starts_with("v_head.") ? head : weights).emplace_back(name, tensor);
+    return;
+  }
+  for (const auto& item : model.named_parameters()) {
+    if (item.key() != "score.bias") weights.emplace_back(item.key(), item.value());
+    if (item.key() == "score.weight") head.emplace_back("v_head.summary.weight", item.value());
+    if (item.key() == "score.bias") head.emplace_back("v_head.summary.bias", item.value());
+  }
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app) {
-  auto* command = app.add_subcommand("export", "Export a trained model as an HF-layout directory");
+  auto* command = app.add_subcommand(
+      "export",
+      "Export a trained model as an HF-layout directory: Qwen2 sequence classification for "
+      "a text model, MiniCPM-o-2.6 for a model with media towers (see --layout)");
   auto model = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   command->add_option("-m,--model", *model, "Checkpoint directory or run output directory")
@@ -136,7 +142,16 @@ void add_export_command(CLI::App& app) {
                    "Largest model.safetensors shard: bytes, or 500MB, 5GB, 2GiB; a model "
                    "that fits is one model.safetensors")
       ->capture_default_str();
-  command->callback([model, out, adapters_only, max_shard_size] {
+  auto layout = std::make_shared<std::string>("auto");
+  command
+      ->add_option("--layout", *layout,
+                   "auto: minicpmo for a model with vision, audio or point towers, qwen2 for a "
+                   "text model; qwen2: Qwen2ForSequenceClassification names (towers under "
+                   "omnirm's names); minicpmo: MiniCPM-o-2.6 names (llm.*, vpm.*, resampler.*, "
+                   "apm.*; omnirm_* for what MiniCPM-o lacks). Both write value_head.safetensors")
+      ->check(CLI::IsMember({"auto", "qwen2", "minicpmo"}))
+      ->capture_default_str();
+  command->callback([model, out, adapters_only, max_shard_size, layout] {
     const uint64_t max_shard_bytes =
         io::parse_byte_size(*max_shard_size, "omnirm export --max-shard-size");
     train::LoadedModel loaded = train::load_model_dir(*model);
@@ -147,20 +162,21 @@ void add_export_command(CLI::App& app) {
       return;
     }
     model::merge_lora(*loaded.model);
+    const bool minicpmo =
+        *layout == "minicpmo" || (*layout == "auto" && has_towers(loaded.config.model));
     io::AtomicDirectory dir(*out);
     io::NamedTensors weights, head;
-    for (const auto& item : loaded.model->named_parameters()) {
-      weights.emplace_back(item.key(), item.value());
-      if (item.key() == "score.weight") head.emplace_back("v_head.summary.weight", item.value());
-      if (item.key() == "score.bias") head.emplace_back("v_head.summary.bias", item.value());
-    }
-    std::erase_if(weights, [](const auto& w) { return w.first == "score.bias"; });
+    split_tensors(*loaded.model, minicpmo, weights, head);
     io::save_safetensors_sharded(dir.path(), weights, max_shard_bytes, {{"format", "pt"}});
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
-    nlohmann::json config = hf_config(loaded.config.model, loaded.model->vocab_size(),
-                                      loaded.tokenizer.piece_id(text::kImEnd));
+    const int64_t vocab_size = loaded.model->vocab_size();
+    const int32_t im_end_id = loaded.tokenizer.piece_id(text::kImEnd);
+    nlohmann::json config =
+        minicpmo ? io::minicpmo_config_json(loaded.config.model, vocab_size, im_end_id)
+                 : io::qwen2_seq_cls_config_json(loaded.config.model, vocab_size, im_end_id);
     for (const auto& [name, tensor] : head) {
-      if (name == "v_head.summary.bias") {
+      // Qwen2ForSequenceClassification's score has no bias: add this to its logits.
+      if (name == "v_head.summary.bias" && !minicpmo) {
         config["omnirm_score_bias"] = tensor.to(at::kDouble).item<double>();
       }
     }
@@ -172,7 +188,8 @@ void add_export_command(CLI::App& app) {
     fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
     io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(loaded.config));
     dir.commit();
-    fmt::print("exported {} to {}\n", loaded.dir, *out);
+    fmt::print("exported {} to {} ({} layout)\n", loaded.dir, *out,
+               minicpmo ? "MiniCPM-o-2.6" : "Qwen2 sequence-classification");
   });
 }
 

@@ -270,8 +270,8 @@ LoadedModel load_model_dir(const std::string& path) {
     loaded.config.lora = LoraConfig{};  // an export is merged
     loaded.model = model::RewardModel(loaded.config.model,
                                       model_vocab_size(loaded.config.model, loaded.tokenizer));
-    copy_weights(read_export_weights(path), *loaded.model, path, /*adapters_optional=*/false,
-                 "the export directory is incomplete or was edited; export it again");
+    load_export_weights(path, *loaded.model, path, /*adapters_optional=*/false,
+                        "the export directory is incomplete or was edited; export it again");
     loaded.model->eval();
     return loaded;
   }

@@ -91,10 +91,15 @@ Config resolve_init_from(const Config& config) {
 
 std::string load_initial_weights(model::RewardModelImpl& model, const std::string& source) {
   if (is_hf_dir(source)) return load_hf_initial_weights(model, source);
-  copy_weights(is_export_dir(source) ? read_export_weights(source) : checkpoint_weights(source),
-               model, "train.init_from " + source, /*adapters_optional=*/true,
-               "a different data.tokenizer changes the vocabulary size; leave it empty to use "
-               "the source's");
+  const std::string origin = "train.init_from " + source;
+  const std::string hint =
+      "a different data.tokenizer changes the vocabulary size; leave it empty to use the "
+      "source's";
+  if (is_export_dir(source)) {
+    load_export_weights(source, model, origin, /*adapters_optional=*/true, hint);
+  } else {
+    copy_weights(checkpoint_weights(source), model, origin, /*adapters_optional=*/true, hint);
+  }
   return "every weight";
 }
 

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "omnirm/core/error.h"
+#include "omnirm/io/hf_checkpoint.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/io/safetensors_checkpoint.h"
+#include "omnirm/model/hf_weights.h"
 #include "omnirm/model/lora.h"
 
 namespace omnirm::train {
@@ -75,6 +77,34 @@ void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::s
       "{}: weights do not match the model: missing [{}], unexpected [{}], wrong shape [{}]; {}",
       origin, fmt::join(missing, ", "), fmt::join(unexpected, ", "), fmt::join(mismatched, ", "),
       hint));
+}
+
+bool is_minicpmo_export(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const io::TensorHeader& header : io::read_hf_checkpoint_headers(dir))
+    names.push_back(header.name);
+  return model::detect_hf_layout(names).layout == model::HfLayout::minicpmo;
+}
+
+void load_export_weights(const std::string& dir, model::RewardModelImpl& model,
+                         const std::string& origin, bool adapters_optional,
+                         const std::string& hint) {
+  if (!is_minicpmo_export(dir)) {
+    copy_weights(read_export_weights(dir), model, origin, adapters_optional, hint);
+    return;
+  }
+  // The name mapping, transforms and shape checks of model/hf_weights.h; buffers (Whisper's
+  // positions) are filled too.
+  model::HfLoadReport report = model::load_hf_weights(model, io::load_hf_checkpoint(dir));
+  std::erase_if(report.missing, [&](const std::string& name) {
+    return adapters_optional && model::is_lora_parameter(name);
+  });
+  if (report.missing.empty() && report.unexpected.empty()) return;
+  std::vector<std::string> unexpected;
+  for (const auto& [name, why] : report.unexpected) unexpected.push_back(name + " (" + why + ")");
+  throw UserError(
+      fmt::format("{}: weights do not match the model: missing [{}], unexpected [{}]; {}", origin,
+                  fmt::join(report.missing, ", "), fmt::join(unexpected, ", "), hint));
 }
 
 }  // namespace omnirm::train

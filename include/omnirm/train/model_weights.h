@@ -20,8 +20,21 @@ bool is_export_dir(const std::string& dir);
 
 // An export's weights under omnirm's names: model.safetensors or its shards (the HF Qwen2
 // sequence-classification names, which are omnirm's) and the value head from
-// value_head.safetensors (v_head.summary.weight / .bias → score.weight / .bias).
+// value_head.safetensors (v_head.summary.weight / .bias → score.weight / .bias). Only for
+// an export in that layout (is_minicpmo_export false).
 WeightMap read_export_weights(const std::string& dir);
+
+// Whether the export directory `dir` holds its weights in MiniCPM-o-2.6's layout (llm.*,
+// vpm.*, resampler.*, apm.*, ...; model/hf_names.h), as `omnirm export` writes a model with
+// media towers.
+bool is_minicpmo_export(const std::string& dir);
+
+// Loads an export directory of either layout into `model`: every parameter must be filled
+// (LoRA adapters may be absent when `adapters_optional`) and every file tensor used, else
+// UserError naming `origin` and ending with `hint`, as copy_weights.
+void load_export_weights(const std::string& dir, model::RewardModelImpl& model,
+                         const std::string& origin, bool adapters_optional,
+                         const std::string& hint);
 
 // All tensors of one safetensors file by name.
 WeightMap read_weight_file(const std::string& safetensors_path);
