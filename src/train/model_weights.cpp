@@ -95,7 +95,12 @@ void load_export_weights(const std::string& dir, model::RewardModelImpl& model,
   }
   // The name mapping, transforms and shape checks of model/hf_weights.h; buffers (Whisper's
   // positions) are filled too.
-  model::HfLoadReport report = model::load_hf_weights(model, io::load_hf_checkpoint(dir));
+  model::HfLoadReport report;
+  try {
+    report = model::load_hf_weights(model, io::load_hf_checkpoint(dir));
+  } catch (const UserError& error) {  // a shape that does not fit
+    throw UserError(fmt::format("{}: {}; {}", origin, error.what(), hint));
+  }
   std::erase_if(report.missing, [&](const std::string& name) {
     return adapters_optional && model::is_lora_parameter(name);
   });

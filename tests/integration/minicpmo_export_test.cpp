@@ -2,8 +2,9 @@
 // layout (llm.*, vpm.*, resampler.*, apm.*, audio_projection_layer.*, omnirm_* for what
 // MiniCPM-o lacks) with LLaMA-Factory's value_head.safetensors beside it; `omnirm model
 // inspect` maps every tensor; loading it back (as `score` / `eval` do, and as --init-from
-// does) gives the trained parameters bit for bit and the same rewards on the eval pairs;
-// --layout qwen2 keeps the Qwen2 sequence-classification names, a bad --layout exits 2.
+// does) gives the trained parameters bit for bit and the same rewards on the eval pairs, and
+// an export missing a tensor or read with another vocabulary is refused; --layout qwen2
+// keeps the Qwen2 sequence-classification names, a bad --layout exits 2.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -183,12 +184,46 @@ TEST_F(MiniCpmoExport, LoadsBackBitForBitAndScoresAlike) {
   const std::vector<double> export_rewards = scores(export_dir(), "export-scores");
   ASSERT_EQ(run_rewards.size(), export_rewards.size());
   ASSERT_FALSE(run_rewards.empty());
+  // Rewards that differ between responses, so equal lists say something.
+  EXPECT_NE(*std::min_element(run_rewards.begin(), run_rewards.end()),
+            *std::max_element(run_rewards.begin(), run_rewards.end()));
   double worst = 0.0;
   for (size_t i = 0; i < run_rewards.size(); ++i)
     worst = std::max(worst, std::abs(run_rewards[i] - export_rewards[i]));
   std::printf("MiniCPM-o export round trip: %zu rewards, max abs difference %g\n",
               run_rewards.size(), worst);
   EXPECT_EQ(worst, 0.0);
+}
+
+// An export must account for every parameter: with a tensor taken out, or read with a
+// tokenizer of another vocabulary, loading stops with one line naming what does not fit.
+TEST_F(MiniCpmoExport, AnIncompleteOrMismatchedExportIsRefusedInOneLine) {
+  const std::string tampered = *dir_ + "/export-tampered";
+  fs::copy(export_dir(), tampered, fs::copy_options::recursive);
+  omnirm::io::NamedTensors kept;
+  for (auto& [name, tensor] : omnirm::io::load_safetensors(tampered + "/model.safetensors").tensors)
+    if (name != "omnirm_resampler.temporal_embedding.weight")
+      kept.emplace_back(name, tensor.clone());
+  omnirm::io::save_safetensors(tampered + "/model.safetensors", kept);
+  const CommandResult scored = run_command(omnirm_binary() + " score -m " + tampered + " -i " +
+                                           *dir_ + "/data/eval.jsonl -o " + *dir_ + "/t.jsonl");
+  EXPECT_EQ(scored.exit_code, 2) << scored.output;
+  EXPECT_NE(scored.output.find("missing [resampler.temporal_embedding.weight]"), std::string::npos)
+      << scored.output;
+
+  const std::string data = *dir_ + "/data";
+  ASSERT_EQ(run_command(omnirm_binary() + " tokenizer train --corpus " + data +
+                        "/corpus.txt --out " + data + "/tok450 --vocab-size 450")
+                .exit_code,
+            0);
+  const CommandResult init =
+      run_command(omnirm_binary() + " train -c " + *dir_ + "/omni.yaml --init-from " +
+                  export_dir() + " --set data.tokenizer=" + data +
+                  "/tok450.model --set train.output_dir=" + *dir_ + "/run-init");
+  EXPECT_EQ(init.exit_code, 2) << init.output;
+  EXPECT_NE(init.output.find("train.init_from " + export_dir()), std::string::npos) << init.output;
+  EXPECT_NE(init.output.find("llm.model.embed_tokens.weight"), std::string::npos) << init.output;
+  EXPECT_NE(init.output.find("data.tokenizer"), std::string::npos) << init.output;
 }
 
 TEST_F(MiniCpmoExport, Qwen2LayoutOnRequestAndABadLayoutExitsTwo) {
