@@ -1,6 +1,9 @@
 // Drawing, encoding and pooling the motion clips (see motion_videos.h).
 #include "motion_videos.h"
 
+#include <cmath>
+#include <iterator>
+
 #include "omnirm/media/media_write.h"
 #include "synth_palette.h"
 
@@ -8,8 +11,19 @@ namespace omnirm::synth::detail {
 namespace {
 
 constexpr uint64_t kVideoWorld = 2;
-constexpr double kHalfSideFraction = 0.14;                       // of the frame side
-constexpr double kTravelFraction[2] = {0.3, 0.6};                // slow, fast: first to last frame
+constexpr double kHalfSideFraction = 0.10;         // of the frame side
+constexpr double kTravelFraction[2] = {0.3, 0.5};  // slow, fast: first to last frame
+// The fading trail behind the square: one ghost square per entry, each `half` further back,
+// holding this share of the square's colour over the background.
+constexpr double kTrailShares[2] = {0.55, 0.25};
+constexpr int kTrailGhosts = static_cast<int>(std::size(kTrailShares));
+
+media::Rgb blend(media::Rgb background, media::Rgb colour, double share) {
+  auto mix = [&](uint8_t b, uint8_t c) {
+    return static_cast<uint8_t>(std::lround(b + share * (double(c) - double(b))));
+  };
+  return {mix(background.r, colour.r), mix(background.g, colour.g), mix(background.b, colour.b)};
+}
 constexpr int kStep[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};  // per direction, y down
 
 }  // namespace
@@ -22,8 +36,10 @@ std::vector<media::Image> draw_motion_frames(const MotionClip& clip, Split split
   SynthRandom place = keyed_random(
       seed, {kVideoWorld, static_cast<uint64_t>(split), static_cast<uint64_t>(clip.direction),
              static_cast<uint64_t>(clip.speed), static_cast<uint64_t>(clip.variant)});
-  // Along the motion: a start that leaves room for the whole travel; across it: anywhere.
-  const double along = uniform(place, half + 1.0, side - 1.0 - half - travel);
+  // Along the motion: a start that leaves room for the trail and the whole travel; across it:
+  // anywhere.
+  const double trail = kTrailGhosts * half;
+  const double along = uniform(place, half + trail + 1.0, side - 1.0 - half - travel);
   const double across = uniform(place, half + 1.0, side - 1.0 - half);
   const int dx = kStep[clip.direction][0];
   const int dy = kStep[clip.direction][1];
@@ -33,11 +49,15 @@ std::vector<media::Image> draw_motion_frames(const MotionClip& clip, Split split
   std::vector<media::Image> frames;
   for (int i = 0; i < kMotionFrames; ++i) {
     const double moved = travel * i / (kMotionFrames - 1);
-    media::Image frame =
-        media::solid_image(image_size, image_size, split_background(kBackground, split));
-    media::fill_shape(frame, media::ShapeKind::square,
-                      media::Point2{start_x + dx * moved, start_y + dy * moved}, half,
-                      kColours[clip.colour].rgb);
+    const media::Rgb background = split_background(kBackground, split);
+    const media::Rgb colour = kColours[clip.colour].rgb;
+    media::Image frame = media::solid_image(image_size, image_size, background);
+    for (int ghost = kTrailGhosts; ghost >= 0; --ghost) {
+      const double back = moved - ghost * half;
+      media::fill_shape(frame, media::ShapeKind::square,
+                        media::Point2{start_x + dx * back, start_y + dy * back}, half,
+                        ghost == 0 ? colour : blend(background, colour, kTrailShares[ghost - 1]));
+    }
     frames.push_back(std::move(frame));
   }
   return frames;

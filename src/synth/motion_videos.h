@@ -1,7 +1,9 @@
 // The video world of tv2t and t2v: a coloured square sliding left, right, up or down across a
-// plain background, slowly or fast. Clips are 2 s at 4 fps (8 frames), so a decoder sampling
-// at most 2 fps sees 4 frames, evenly spread over the motion. A clip's start and path depend
-// only on its split, direction, speed and variant, not on its colour.
+// plain background, slowly or fast, drawing a fading trail behind it (two paler ghosts of
+// itself), so its heading shows within each frame as well as from frame to frame. Clips are 2 s at
+// 4 fps (8 frames), so a decoder sampling at most 2 fps sees 4 frames, evenly spread over the
+// motion. A clip's start and path depend only on its split, direction, speed and variant, not on
+// its colour.
 #pragma once
 
 #include <array>
@@ -17,7 +19,7 @@ namespace omnirm::synth::detail {
 
 inline constexpr std::array<std::string_view, 4> kDirectionNames = {"left", "right", "up", "down"};
 inline constexpr std::array<std::string_view, 2> kSpeedNames = {"slow", "fast"};
-inline constexpr int kMotionVariants = 16;
+inline constexpr int kMotionVariants = 64;
 inline constexpr int kMotionFps = 4;
 inline constexpr int kMotionFrames = 8;
 

@@ -17,7 +17,7 @@ constexpr double kAmplitude[2] = {0.25, 0.8};
 constexpr double kBeepSeconds = 0.16;
 constexpr double kGapSeconds = 0.12;
 constexpr double kFadeSeconds = 0.01;  // raised-cosine edges, so beeps do not click
-constexpr int kFlacVariant = 2;
+constexpr int kFlacEvery = 3;          // every third variant is written as FLAC, the others as WAV
 
 }  // namespace
 
@@ -45,7 +45,7 @@ std::vector<float> synthesize_tone(const ToneClip& clip, Split split, uint64_t s
 }
 
 std::string tone_clip_file(MediaPool& pool, const ToneClip& clip, Split split, uint64_t seed) {
-  const bool flac = clip.variant == kFlacVariant;
+  const bool flac = clip.variant % kFlacEvery == kFlacEvery - 1;
   const std::string name =
       std::string("media/audio/") + split_name(split) + "/" +
       media_stem({kAudioWorld, static_cast<uint64_t>(split), static_cast<uint64_t>(clip.pitch),

@@ -18,7 +18,7 @@ namespace omnirm::synth::detail {
 inline constexpr std::array<std::string_view, 2> kPitchNames = {"low", "high"};
 inline constexpr std::array<std::string_view, 3> kBeepCountWords = {"one", "two", "three"};
 inline constexpr std::array<std::string_view, 2> kLoudnessNames = {"quiet", "loud"};
-inline constexpr int kToneVariants = 3;
+inline constexpr int kToneVariants = 24;
 inline constexpr int kToneSampleRate = 16000;
 
 struct ToneClip {
