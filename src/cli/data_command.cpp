@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <memory>
 
 #include "omnirm/cli/commands.h"
@@ -30,6 +32,7 @@ struct SynthArguments {
   std::string out = "demo-data";
   int64_t train_pairs = 0;  // 0 until given: the defaults depend on the tasks
   int64_t eval_pairs = 0;
+  std::vector<std::string> task_train_pairs;  // TASK=N entries
   uint64_t seed = 1234;
   int image_size = 32;
   bool hold_out_combinations = false;
@@ -44,6 +47,29 @@ struct SynthArguments {
   std::string list;
   for (const std::string& item : items) list += (list.empty() ? "" : ",") + item;
   return list;
+}
+
+// "TASK=N" entries of --task-train-pairs as a map; the synth checks the task names.
+[[maybe_unused]] std::map<std::string, int64_t> parse_task_train_pairs(
+    const std::vector<std::string>& entries) {
+  std::map<std::string, int64_t> counts;
+  for (const std::string& entry : entries) {
+    const size_t equals = entry.find('=');
+    const std::string task = entry.substr(0, equals);
+    const std::string number = equals == std::string::npos ? "" : entry.substr(equals + 1);
+    int64_t count = 0;
+    const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), count);
+    if (task.empty() || number.empty() || error != std::errc() ||
+        end != number.data() + number.size()) {
+      throw UserError("data synth --task-train-pairs: '" + entry +
+                      "' is not TASK=N; write e.g. tv2t=4000,ta2t=4000");
+    }
+    if (!counts.emplace(task, count).second) {
+      throw UserError("data synth --task-train-pairs: task '" + task +
+                      "' is given twice; give each task once");
+    }
+  }
+  return counts;
 }
 
 // t2t alone: data::synthesize (4000 / 600 pairs by default).
@@ -79,6 +105,11 @@ void add_synth(CLI::App& data) {
   command->add_option("--seed", args->seed, "Seed; the same seed gives the same files");
   [[maybe_unused]] auto* tasks = command->get_option("--tasks");
 #ifdef OMNIRM_WITH_MEDIA
+  command
+      ->add_option("--task-train-pairs", args->task_train_pairs,
+                   "Media sets: training pairs of single tasks in place of --train-pairs, as "
+                   "TASK=N,... (e.g. tv2t=4000,ta2t=4000)")
+      ->delimiter(',');
   command->add_option("--image-size", args->image_size,
                       "Side of generated images and video frames in pixels (even, 16..256)");
   command->add_flag("--hold-out-combinations", args->hold_out_combinations,
@@ -104,6 +135,11 @@ void add_synth(CLI::App& data) {
       return;
     }
     if (text_only(args->tasks)) {
+      if (!args->task_train_pairs.empty()) {
+        throw UserError(
+            "data synth --task-train-pairs: the text set has one task; give its "
+            "count with --train-pairs");
+      }
       write_text_synth(*args, train_given, eval_given);
       return;
     }
@@ -111,6 +147,7 @@ void add_synth(CLI::App& data) {
     options.tasks = args->tasks;
     if (train_given) options.train_pairs = args->train_pairs;
     if (eval_given) options.eval_pairs = args->eval_pairs;
+    options.task_train_pairs = parse_task_train_pairs(args->task_train_pairs);
     options.seed = args->seed;
     options.image_size = args->image_size;
     options.hold_out_combinations = args->hold_out_combinations;

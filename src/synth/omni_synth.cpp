@@ -58,11 +58,21 @@ std::vector<std::string> resolve_tasks(const std::vector<std::string>& asked) {
   return tasks;
 }
 
-void check_options(const OmniSynthOptions& options) {
+void check_options(const OmniSynthOptions& options, const std::vector<std::string>& tasks) {
   if (options.train_pairs < 0 || options.eval_pairs < 0) {
     throw UserError("data synth: pair counts must not be negative (train " +
                     std::to_string(options.train_pairs) + ", eval " +
                     std::to_string(options.eval_pairs) + "); give counts of 0 or more");
+  }
+  for (const auto& [task, count] : options.task_train_pairs) {
+    if (std::find(tasks.begin(), tasks.end(), task) == tasks.end()) {
+      throw UserError("data synth: training pairs are given for task '" + task +
+                      "', which is not generated; add it to --tasks or drop its count");
+    }
+    if (count < 0) {
+      throw UserError("data synth: training pairs for task '" + task + "' must not be negative (" +
+                      std::to_string(count) + "); give a count of 0 or more");
+    }
   }
   if (options.image_size < kMinImageSize || options.image_size > kMaxImageSize ||
       options.image_size % 2 != 0) {
@@ -108,7 +118,11 @@ const std::vector<std::string>& omni_tasks() {
 
 std::string write_omni_synth(const OmniSynthOptions& options, const std::string& out_dir) {
   const std::vector<std::string> tasks = resolve_tasks(options.tasks);
-  check_options(options);
+  check_options(options, tasks);
+  auto train_pairs_of = [&](const std::string& task) {
+    const auto found = options.task_train_pairs.find(task);
+    return found == options.task_train_pairs.end() ? options.train_pairs : found->second;
+  };
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
   if (error || !std::filesystem::is_directory(out_dir)) {
@@ -121,7 +135,7 @@ std::string write_omni_synth(const OmniSynthOptions& options, const std::string&
   if (tasks.front() == "t2t") {
     data::SynthOptions text_options;
     text_options.tasks = {"t2t"};
-    text_options.train_pairs = options.train_pairs;
+    text_options.train_pairs = train_pairs_of("t2t");
     text_options.eval_pairs = options.eval_pairs;
     text_options.seed = options.seed;
     set = data::synthesize(text_options);
@@ -141,7 +155,7 @@ std::string write_omni_synth(const OmniSynthOptions& options, const std::string&
     detail::SynthRandom eval_random =
         detail::SynthRandom::stream(options.seed, kFirstTaskStream + 2 * index + 1);
     std::vector<data::Example> train =
-        detail::generate_pairs(*generator, task, Split::train, options.train_pairs, train_random);
+        detail::generate_pairs(*generator, task, Split::train, train_pairs_of(task), train_random);
     std::vector<data::Example> eval =
         detail::generate_pairs(*generator, task, Split::eval, options.eval_pairs, eval_random);
     add_record_texts(train, seen, set.tokenizer_corpus);

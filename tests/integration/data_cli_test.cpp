@@ -125,6 +125,30 @@ TEST(DataCli, StatsWithAndWithoutATokenizer) {
       << lengths.output;
 }
 
+TEST(DataCli, SynthTakesTrainingPairsPerTask) {
+  const ScratchDir scratch;
+  const std::string synth = omnirm_binary() + " data synth --out " + scratch.path;
+  const CommandResult weighted = run_command(
+      synth + " --tasks t2a,ta2t --train-pairs 6 --eval-pairs 2 --task-train-pairs ta2t=9 2>&1");
+  ASSERT_EQ(weighted.exit_code, 0) << weighted.output;
+  EXPECT_NE(weighted.output.find("wrote 15 train and 4 eval pairs"), std::string::npos)
+      << weighted.output;
+
+  const CommandResult no_count =
+      run_command(synth + " --tasks t2a,ta2t --task-train-pairs ta2t,t2a=3 2>&1");
+  EXPECT_NE(no_count.exit_code, 0);
+  EXPECT_NE(no_count.output.find("'ta2t' is not TASK=N"), std::string::npos) << no_count.output;
+
+  const CommandResult twice =
+      run_command(synth + " --tasks t2a --task-train-pairs t2a=3,t2a=4 2>&1");
+  EXPECT_NE(twice.exit_code, 0);
+  EXPECT_NE(twice.output.find("given twice"), std::string::npos) << twice.output;
+
+  const CommandResult text = run_command(synth + " --tasks t2t --task-train-pairs t2t=5 2>&1");
+  EXPECT_NE(text.exit_code, 0);
+  EXPECT_NE(text.output.find("--train-pairs"), std::string::npos) << text.output;
+}
+
 TEST(DataCli, BenchDataPrintsThroughputAndMemory) {
   const ScratchDir scratch;
   const std::string& dir = scratch.path;

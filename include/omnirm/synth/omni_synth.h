@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ const std::vector<std::string>& omni_tasks();
 struct OmniSynthOptions {
   std::vector<std::string> tasks;  // names from omni_tasks(); "all" stands for every task
   int64_t train_pairs = 400;       // per task
-  int64_t eval_pairs = 100;        // per task
+  // Training pairs of single tasks, in place of train_pairs for those named (e.g. more pairs
+  // of a task the model finds hard). Every name must be one of the generated tasks.
+  std::map<std::string, int64_t> task_train_pairs;
+  int64_t eval_pairs = 100;  // per task
   uint64_t seed = 1234;
   int image_size = 32;  // side of images and video frames in pixels (even, 16..256)
   // false: eval pairs are new pairs over new media files (other positions, timings, sizes and
@@ -39,8 +43,8 @@ struct OmniSynthOptions {
 // Writes out_dir/train.jsonl, eval.jsonl, corpus.txt (tokenizer corpus) and the media files
 // under out_dir/media/ (records hold paths relative to out_dir). The same options give the
 // same bytes in every file; files another run left under out_dir/media/ stay where they are.
-// Returns a one-line summary. Throws omnirm::UserError for an
-// unknown task, negative counts, a bad image size or an unwritable output directory.
+// Returns a one-line summary. Throws omnirm::UserError for an unknown task, negative counts, a
+// per-task count for a task not generated, a bad image size or an unwritable output directory.
 std::string write_omni_synth(const OmniSynthOptions& options, const std::string& out_dir);
 
 }  // namespace omnirm::synth

@@ -119,6 +119,35 @@ TEST(OmniSynth, OneTaskAlone) {
   EXPECT_FALSE(fs::exists(dir + "/media/image"));
 }
 
+// Records of `task` in a JSONL file written by write_omni_synth.
+int records_of(const std::string& jsonl, const std::string& task) {
+  const std::string text = omnirm::testing::read_file(jsonl);
+  const std::string key = "\"task\":\"" + task + "\"";
+  int count = 0;
+  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) ++count;
+  return count;
+}
+
+TEST(OmniSynth, TaskTrainPairsReplaceTheCountOfTheTasksNamed) {
+  const std::string dir = omnirm::testing::make_temp_dir("synth-task-pairs");
+  const std::string plain_dir = omnirm::testing::make_temp_dir("synth-task-pairs-plain");
+  OmniSynthOptions options;
+  options.tasks = {"t2t", "t2a", "ta2t"};
+  options.train_pairs = 10;
+  options.eval_pairs = 5;
+  write_omni_synth(options, plain_dir);
+  options.task_train_pairs = {{"ta2t", 30}, {"t2t", 4}};
+  const std::string summary = write_omni_synth(options, dir);
+  EXPECT_NE(summary.find("44 train and 15 eval"), std::string::npos) << summary;
+  EXPECT_EQ(records_of(dir + "/train.jsonl", "t2t"), 4);
+  EXPECT_EQ(records_of(dir + "/train.jsonl", "t2a"), 10);
+  EXPECT_EQ(records_of(dir + "/train.jsonl", "ta2t"), 30);
+  // Each task draws from its own stream: the other tasks and the eval split are unchanged.
+  EXPECT_EQ(omnirm::testing::read_file(dir + "/eval.jsonl"),
+            omnirm::testing::read_file(plain_dir + "/eval.jsonl"));
+  EXPECT_EQ(records_of(plain_dir + "/train.jsonl", "ta2t"), 10);
+}
+
 TEST(OmniSynth, BadOptionsAreOneLineUserErrors) {
   const std::string dir = omnirm::testing::make_temp_dir("synth-bad");
   OmniSynthOptions options = small_options(1);
@@ -139,6 +168,17 @@ TEST(OmniSynth, BadOptionsAreOneLineUserErrors) {
   options = small_options(1);
   options.eval_pairs = -1;
   EXPECT_NE(user_error_of(options, dir).find("negative"), std::string::npos);
+
+  options = small_options(1);
+  options.task_train_pairs = {{"ta2t", -3}};
+  message = user_error_of(options, dir);
+  EXPECT_NE(message.find("'ta2t' must not be negative"), std::string::npos) << message;
+
+  options = small_options(1);
+  options.tasks = {"t2a"};
+  options.task_train_pairs = {{"tv2t", 30}};
+  message = user_error_of(options, dir);
+  EXPECT_NE(message.find("'tv2t', which is not generated"), std::string::npos) << message;
 
   omnirm::testing::write_file(dir + "/occupied", "a file");
   options = small_options(1);
