@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "omnirm/core/error.h"
@@ -18,6 +19,38 @@
 namespace omnirm::train {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// What did not fit when named weights were loaded into a model.
+struct WeightReport {
+  std::vector<std::string> missing;     // model parameters no tensor filled
+  std::vector<std::string> unexpected;  // tensors with no place in the model
+  // "name (file AxB, model CxD)" for each tensor whose shape is not its parameter's: set by
+  // copy_weights, whose message lists them (even none); load_hf_weights refuses a bad shape
+  // itself, so an export in MiniCPM-o's layout leaves this unset.
+  std::optional<std::vector<std::string>> wrong_shape;
+};
+
+// Throws the UserError "<origin>: weights do not match the model: missing [...], unexpected
+// [...](, wrong shape [...]); <hint>" unless `report` is empty once LoRA adapters are dropped
+// from its missing names (when `adapters_optional`).
+void throw_if_mismatched(WeightReport report, const std::string& origin, bool adapters_optional,
+                         const std::string& hint) {
+  std::erase_if(report.missing, [&](const std::string& name) {
+    return adapters_optional && model::is_lora_parameter(name);
+  });
+  const bool shapes_fit = !report.wrong_shape || report.wrong_shape->empty();
+  if (report.missing.empty() && report.unexpected.empty() && shapes_fit) return;
+  const std::string wrong_shape =
+      report.wrong_shape ? fmt::format(", wrong shape [{}]", fmt::join(*report.wrong_shape, ", "))
+                         : "";
+  throw UserError(fmt::format(
+      "{}: weights do not match the model: missing [{}], unexpected [{}]{}; {}", origin,
+      fmt::join(report.missing, ", "), fmt::join(report.unexpected, ", "), wrong_shape, hint));
+}
+
+}  // namespace
 
 bool is_export_dir(const std::string& dir) {
   return fs::exists(fs::path(dir) / "omnirm.yaml") &&
@@ -52,31 +85,26 @@ WeightMap read_export_weights(const std::string& dir) {
 
 void copy_weights(WeightMap weights, model::RewardModelImpl& model, const std::string& origin,
                   bool adapters_optional, const std::string& hint) {
-  std::vector<std::string> missing, mismatched;
+  WeightReport report;
+  report.wrong_shape.emplace();
   at::NoGradGuard no_grad;
   for (auto& item : model.named_parameters()) {
     const auto found = weights.find(item.key());
     if (found == weights.end()) {
-      if (!(adapters_optional && model::is_lora_parameter(item.key())))
-        missing.push_back(item.key());
+      report.missing.push_back(item.key());
       continue;
     }
     if (found->second.sizes() != item.value().sizes()) {
-      mismatched.push_back(fmt::format("{} (file {}, model {})", item.key(),
-                                       fmt::join(found->second.sizes().vec(), "x"),
-                                       fmt::join(item.value().sizes().vec(), "x")));
+      report.wrong_shape->push_back(fmt::format("{} (file {}, model {})", item.key(),
+                                                fmt::join(found->second.sizes().vec(), "x"),
+                                                fmt::join(item.value().sizes().vec(), "x")));
     } else {
       item.value().copy_(found->second);
     }
     weights.erase(found);
   }
-  if (missing.empty() && weights.empty() && mismatched.empty()) return;
-  std::vector<std::string> unexpected;
-  for (const auto& [name, tensor] : weights) unexpected.push_back(name);
-  throw UserError(fmt::format(
-      "{}: weights do not match the model: missing [{}], unexpected [{}], wrong shape [{}]; {}",
-      origin, fmt::join(missing, ", "), fmt::join(unexpected, ", "), fmt::join(mismatched, ", "),
-      hint));
+  for (const auto& [name, tensor] : weights) report.unexpected.push_back(name);
+  throw_if_mismatched(std::move(report), origin, adapters_optional, hint);
 }
 
 bool is_minicpmo_export(const std::string& dir) {
@@ -95,21 +123,17 @@ void load_export_weights(const std::string& dir, model::RewardModelImpl& model,
   }
   // The name mapping, transforms and shape checks of model/hf_weights.h; buffers (Whisper's
   // positions) are filled too.
-  model::HfLoadReport report;
+  model::HfLoadReport hf_report;
   try {
-    report = model::load_hf_weights(model, io::load_hf_checkpoint(dir));
+    hf_report = model::load_hf_weights(model, io::load_hf_checkpoint(dir));
   } catch (const UserError& error) {  // a shape that does not fit
     throw UserError(fmt::format("{}: {}; {}", origin, error.what(), hint));
   }
-  std::erase_if(report.missing, [&](const std::string& name) {
-    return adapters_optional && model::is_lora_parameter(name);
-  });
-  if (report.missing.empty() && report.unexpected.empty()) return;
-  std::vector<std::string> unexpected;
-  for (const auto& [name, why] : report.unexpected) unexpected.push_back(name + " (" + why + ")");
-  throw UserError(
-      fmt::format("{}: weights do not match the model: missing [{}], unexpected [{}]; {}", origin,
-                  fmt::join(report.missing, ", "), fmt::join(unexpected, ", "), hint));
+  WeightReport report;
+  report.missing = std::move(hf_report.missing);
+  for (const auto& [name, why] : hf_report.unexpected)
+    report.unexpected.push_back(name + " (" + why + ")");
+  throw_if_mismatched(std::move(report), origin, adapters_optional, hint);
 }
 
 }  // namespace omnirm::train

@@ -13,15 +13,18 @@
 #include <regex>
 #include <sstream>
 
+#include "support/omni_run.h"
 #include "support/test_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using omnirm::testing::CommandResult;
+using omnirm::testing::make_omni_run_dir;
 using omnirm::testing::make_temp_dir;
 using omnirm::testing::make_tiny_run_dir;
 using omnirm::testing::omnirm_binary;
+using omnirm::testing::OmniRun;
 using omnirm::testing::read_file;
 using omnirm::testing::run_command;
 using omnirm::testing::TinyRun;
@@ -46,31 +49,22 @@ class OmniBench : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(make_temp_dir("omni-bench"));
-    const std::string bench = *dir_ + "/bench", data = *dir_ + "/data";
+    const std::string bench = *dir_ + "/bench";
     const CommandResult layout = run_command(omnirm_binary() + " data synth --bench-layout --out " +
                                              bench + " --eval-pairs 4 --seed 5");
     ASSERT_EQ(layout.exit_code, 0) << layout.output;
-    const CommandResult synth =
-        run_command(omnirm_binary() + " data synth --tasks t2t,ti2t,ta2t --out " + data +
-                    " --train-pairs 8 --eval-pairs 2 --seed 5");
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    write_file(*dir_ + "/corpus.txt",
-               read_file(data + "/corpus.txt") + read_file(bench + "/corpus.txt"));
-    const CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + *dir_ +
-                                          "/corpus.txt --out " + data + "/tok --vocab-size 400");
-    ASSERT_EQ(tok.exit_code, 0) << tok.output;
-    write_file(*dir_ + "/omni.yaml",
-               "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
-               "  intermediate_size: 64\n  vision_layers: 1\n  vision_hidden: 32\n"
-               "  vision_heads: 2\n  vision_intermediate: 64\n  image_tokens: 2\n"
-               "  audio_layers: 1\n  audio_hidden: 32\n  audio_heads: 2\n"
-               "  audio_intermediate: 64\n  audio_pool_stride: 10\n"
-               "data:\n  train: " +
-                   data + "/train.jsonl\n  tokenizer: " + data +
-                   "/tok.model\n  max_length: 512\n"
-                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 8\n  max_steps: 2\n"
-                   "  lr: 0.003\n  threads: 2\n  output_dir: " +
-                   *dir_ + "/run\n");
+    // The tokenizer also learns the benchmark's text.
+    OmniRun run;
+    run.tasks = "t2t,ti2t,ta2t";
+    run.eval_pairs = 2;
+    run.seed = 5;
+    run.point_tower = false;
+    run.eval_in_config = false;
+    run.extra_corpora = {bench + "/corpus.txt"};
+    run.micro_batch_pairs = 8;
+    run.threads = 2;
+    run.output_dir = *dir_ + "/run";
+    ASSERT_EQ(make_omni_run_dir(*dir_, run), "");
     const CommandResult train = run_command(omnirm_binary() + " train -c " + *dir_ + "/omni.yaml");
     ASSERT_EQ(train.exit_code, 0) << train.output;
   }

@@ -21,44 +21,32 @@
 #include "omnirm/io/safetensors_checkpoint.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/init_from.h"
+#include "support/omni_run.h"
 #include "support/test_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using omnirm::testing::CommandResult;
+using omnirm::testing::make_omni_run_dir;
 using omnirm::testing::make_temp_dir;
 using omnirm::testing::omnirm_binary;
+using omnirm::testing::OmniRun;
 using omnirm::testing::read_file;
 using omnirm::testing::run_command;
-using omnirm::testing::write_file;
 
 class MiniCpmoExport : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(make_temp_dir("minicpmo-export"));
-    const std::string data = *dir_ + "/data";
-    const CommandResult synth =
-        run_command(omnirm_binary() + " data synth --tasks ti2t,tv2t,ta2t,t23d --out " + data +
-                    " --train-pairs 8 --eval-pairs 4 --seed 11");
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    const CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + data +
-                                          "/corpus.txt --out " + data + "/tok --vocab-size 400");
-    ASSERT_EQ(tok.exit_code, 0) << tok.output;
     // The resampler works at the vision width (16), narrower than the LLM (32).
-    write_file(*dir_ + "/omni.yaml",
-               "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
-               "  intermediate_size: 64\n  vision_layers: 1\n  vision_hidden: 16\n"
-               "  vision_heads: 2\n  vision_intermediate: 32\n  image_tokens: 2\n"
-               "  audio_layers: 1\n  audio_hidden: 16\n  audio_heads: 2\n"
-               "  audio_intermediate: 32\n  audio_pool_stride: 10\n  point_layers: 1\n"
-               "  point_hidden: 16\n  point_heads: 2\n  num_points: 64\n  point_groups: 4\n"
-               "data:\n  train: " +
-                   data + "/train.jsonl\n  eval: " + data + "/eval.jsonl\n  tokenizer: " + data +
-                   "/tok.model\n  max_length: 512\n"
-                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 4\n  max_steps: 2\n"
-                   "  lr: 0.003\n  threads: 1\n  output_dir: " +
-                   *dir_ + "/run\n");
+    OmniRun run;
+    run.tasks = "ti2t,tv2t,ta2t,t23d";
+    run.seed = 11;
+    run.tower_hidden = 16;
+    run.tower_intermediate = 32;
+    run.output_dir = *dir_ + "/run";
+    ASSERT_EQ(make_omni_run_dir(*dir_, run), "");
     const CommandResult train = run_command(omnirm_binary() + " train -c " + *dir_ + "/omni.yaml");
     ASSERT_EQ(train.exit_code, 0) << train.output;
     const CommandResult exported =

@@ -12,42 +12,31 @@
 #include <string>
 
 #include "omnirm/io/safetensors.h"
+#include "support/omni_run.h"
 #include "support/test_support.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using omnirm::testing::CommandResult;
+using omnirm::testing::make_omni_run_dir;
 using omnirm::testing::make_temp_dir;
 using omnirm::testing::omnirm_binary;
+using omnirm::testing::OmniRun;
 using omnirm::testing::read_file;
 using omnirm::testing::run_command;
-using omnirm::testing::write_file;
 
 class Omni : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(make_temp_dir("omni"));
-    const std::string data = *dir_ + "/data";
-    const CommandResult synth =
-        run_command(omnirm_binary() + " data synth --tasks ti2t,tv2t,ta2t,t23d --out " + data +
-                    " --train-pairs 8 --eval-pairs 4 --seed 7");
-    ASSERT_EQ(synth.exit_code, 0) << synth.output;
-    const CommandResult tok = run_command(omnirm_binary() + " tokenizer train --corpus " + data +
-                                          "/corpus.txt --out " + data + "/tok --vocab-size 400");
-    ASSERT_EQ(tok.exit_code, 0) << tok.output;
-    write_file(*dir_ + "/omni.yaml",
-               "model:\n  hidden_size: 32\n  num_layers: 1\n  num_heads: 2\n  num_kv_heads: 1\n"
-               "  intermediate_size: 64\n  vision_layers: 1\n  vision_hidden: 32\n"
-               "  vision_heads: 2\n  vision_intermediate: 64\n  image_tokens: 2\n"
-               "  audio_layers: 1\n  audio_hidden: 32\n  audio_heads: 2\n"
-               "  audio_intermediate: 64\n  audio_pool_stride: 10\n  point_layers: 1\n"
-               "  point_hidden: 32\n  point_heads: 2\n  num_points: 64\n  point_groups: 4\n"
-               "data:\n  train: " +
-                   data + "/train.jsonl\n  eval: " + data + "/eval.jsonl\n  tokenizer: " + data +
-                   "/tok.model\n  max_length: 512\n"
-                   "train:\n  global_batch_pairs: 8\n  micro_batch_pairs: 4\n  max_steps: 4\n"
-                   "  save_every: 2\n  keep_last: 5\n  lr: 0.003\n  threads: 1\n");
+    OmniRun run;
+    run.tasks = "ti2t,tv2t,ta2t,t23d";
+    run.seed = 7;
+    run.max_steps = 4;
+    run.save_every = 2;
+    run.keep_last = 5;
+    ASSERT_EQ(make_omni_run_dir(*dir_, run), "");
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);

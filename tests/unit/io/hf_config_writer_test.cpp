@@ -69,6 +69,24 @@ ModelConfig read_back(const nlohmann::json& config) {
   return omnirm::io::model_config_from_hf_json(config.dump(), "config.json");
 }
 
+// A model written without media towers (omni_config with both dropped, 300 pieces, pad and
+// end token 7) and what `write` makes of it, read back.
+struct TextOnlyRoundTrip {
+  ModelConfig written;
+  nlohmann::json config;
+  ModelConfig back;
+};
+TextOnlyRoundTrip text_only_round_trip(nlohmann::json (*write)(const ModelConfig&, int64_t,
+                                                               int32_t)) {
+  ModelConfig m = omni_config();
+  m.vision_layers = 0;
+  m.audio_layers = 0;
+  m.vocab_size = 300;
+  nlohmann::json config = write(m, 300, 7);
+  ModelConfig back = read_back(config);
+  return {m, std::move(config), back};
+}
+
 TEST(HfConfigWriter, MiniCpmoReadsBackIntoTheSameShapes) {
   ModelConfig m = omni_config();
   m.vocab_size = 300;
@@ -91,27 +109,17 @@ TEST(HfConfigWriter, MiniCpmoReadsBackIntoTheSameShapes) {
 }
 
 TEST(HfConfigWriter, MiniCpmoWithoutTowersLeavesThemOut) {
-  ModelConfig m = omni_config();
-  m.vision_layers = 0;
-  m.audio_layers = 0;
-  m.vocab_size = 300;
-  const nlohmann::json config = omnirm::io::minicpmo_config_json(m, 300, 7);
+  const auto [m, config, back] = text_only_round_trip(omnirm::io::minicpmo_config_json);
   EXPECT_FALSE(config.contains("vision_config"));
-  const ModelConfig back = read_back(config);
   EXPECT_EQ(back.vision_layers, 0);
   EXPECT_EQ(back.audio_layers, 0);
   EXPECT_EQ(back.hidden_size, 32);
 }
 
 TEST(HfConfigWriter, Qwen2SequenceClassifierReadsBack) {
-  ModelConfig m = omni_config();
-  m.vision_layers = 0;
-  m.audio_layers = 0;
-  m.vocab_size = 300;
-  const nlohmann::json config = omnirm::io::qwen2_seq_cls_config_json(m, 300, 7);
+  const auto [m, config, back] = text_only_round_trip(omnirm::io::qwen2_seq_cls_config_json);
   EXPECT_EQ(config["architectures"], nlohmann::json::array({"Qwen2ForSequenceClassification"}));
   EXPECT_EQ(config["pad_token_id"], 7);
-  const ModelConfig back = read_back(config);
   expect_same_backbone(m, back);
   EXPECT_EQ(back.vision_layers, 0);
   EXPECT_FALSE(back.head_bias);  // HF's score layer has no bias
