@@ -46,11 +46,11 @@ std::vector<media::Image> draw_motion_frames(const MotionClip& clip, Split split
   const double start_x = dx == 0 ? across : (dx > 0 ? along : side - along);
   const double start_y = dy == 0 ? across : (dy > 0 ? along : side - along);
 
+  const media::Rgb background = split_background(kBackground, split);
+  const media::Rgb colour = kColours[clip.colour].rgb;
   std::vector<media::Image> frames;
   for (int i = 0; i < kMotionFrames; ++i) {
     const double moved = travel * i / (kMotionFrames - 1);
-    const media::Rgb background = split_background(kBackground, split);
-    const media::Rgb colour = kColours[clip.colour].rgb;
     media::Image frame = media::solid_image(image_size, image_size, background);
     for (int ghost = kTrailGhosts; ghost >= 0; --ghost) {
       const double back = moved - ghost * half;
