@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "omnirm/core/error.h"
 #include "omnirm/data/synth.h"
@@ -119,13 +121,15 @@ TEST(OmniSynth, OneTaskAlone) {
   EXPECT_FALSE(fs::exists(dir + "/media/image"));
 }
 
-// Records of `task` in a JSONL file written by write_omni_synth.
-int records_of(const std::string& jsonl, const std::string& task) {
-  const std::string text = omnirm::testing::read_file(jsonl);
+// The lines of `task`'s records in a JSONL file written by write_omni_synth, in file order.
+std::vector<std::string> records_of(const std::string& jsonl, const std::string& task) {
+  std::istringstream text(omnirm::testing::read_file(jsonl));
   const std::string key = "\"task\":\"" + task + "\"";
-  int count = 0;
-  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) ++count;
-  return count;
+  std::vector<std::string> records;
+  for (std::string line; std::getline(text, line);) {
+    if (line.find(key) != std::string::npos) records.push_back(line);
+  }
+  return records;
 }
 
 TEST(OmniSynth, TaskTrainPairsReplaceTheCountOfTheTasksNamed) {
@@ -139,13 +143,15 @@ TEST(OmniSynth, TaskTrainPairsReplaceTheCountOfTheTasksNamed) {
   options.task_train_pairs = {{"ta2t", 30}, {"t2t", 4}};
   const std::string summary = write_omni_synth(options, dir);
   EXPECT_NE(summary.find("44 train and 15 eval"), std::string::npos) << summary;
-  EXPECT_EQ(records_of(dir + "/train.jsonl", "t2t"), 4);
-  EXPECT_EQ(records_of(dir + "/train.jsonl", "t2a"), 10);
-  EXPECT_EQ(records_of(dir + "/train.jsonl", "ta2t"), 30);
-  // Each task draws from its own stream: the other tasks and the eval split are unchanged.
+  EXPECT_EQ(records_of(dir + "/train.jsonl", "t2t").size(), 4u);
+  EXPECT_EQ(records_of(dir + "/train.jsonl", "ta2t").size(), 30u);
+  EXPECT_EQ(records_of(plain_dir + "/train.jsonl", "ta2t").size(), 10u);
+  // Each task draws from its own stream: a task not named and the eval split are unchanged.
+  const std::vector<std::string> t2a = records_of(dir + "/train.jsonl", "t2a");
+  EXPECT_EQ(t2a.size(), 10u);
+  EXPECT_EQ(t2a, records_of(plain_dir + "/train.jsonl", "t2a"));
   EXPECT_EQ(omnirm::testing::read_file(dir + "/eval.jsonl"),
             omnirm::testing::read_file(plain_dir + "/eval.jsonl"));
-  EXPECT_EQ(records_of(plain_dir + "/train.jsonl", "ta2t"), 10);
 }
 
 TEST(OmniSynth, BadOptionsAreOneLineUserErrors) {
