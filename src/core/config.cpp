@@ -73,6 +73,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, resampler_locality),
     OMNIRM_CONFIG_KEY(model, resampler_hidden),
     OMNIRM_CONFIG_KEY(model, video_temporal_patch),
+    OMNIRM_CONFIG_KEY(model, video_motion_channels),
     OMNIRM_CONFIG_KEY(model, audio_layers),
     OMNIRM_CONFIG_KEY(model, audio_hidden),
     OMNIRM_CONFIG_KEY(model, audio_heads),
@@ -516,6 +517,9 @@ void validate_vision(const ModelConfig& model) {
   require_positive("model.image_tokens", model.image_tokens);
   require_positive("model.max_frames", model.max_frames);
   require_positive("model.video_temporal_patch", model.video_temporal_patch);
+  require(!model.video_motion_channels || model.video_temporal_patch > 1,
+          "model.video_motion_channels measures motion between the frames of a tubelet: set "
+          "model.video_temporal_patch to 2 or more, or turn it off");
   require_divisible("model.vision_hidden", model.vision_hidden, "model.vision_heads",
                     model.vision_heads);
   require_divisible("model.image_size", model.image_size, "model.patch_size", model.patch_size);

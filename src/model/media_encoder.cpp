@@ -50,6 +50,7 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     vision.num_heads = config.vision_heads;
     vision.intermediate_size = config.vision_intermediate;
     vision.temporal_patch = config.video_temporal_patch;
+    vision.motion_channels = config.video_motion_channels;
     vision_tower_ = register_module("vision_tower", VisionTower(vision));
     ResamplerOptions resampler;
     resampler.num_queries = config.image_tokens;

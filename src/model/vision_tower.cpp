@@ -5,18 +5,23 @@
 
 #include <cmath>
 
+#include "omnirm/model/motion_energy.h"
+
 namespace omnirm::model {
 
-VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
+VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o)
+    : temporal_patch_(o.temporal_patch), motion_channels_(o.motion_channels) {
   TORCH_CHECK(o.image_size % o.patch_size == 0, "vision tower: image_size ", o.image_size,
               " is not a multiple of patch_size ", o.patch_size);
   const int64_t side = o.image_size / o.patch_size;
   num_patches_ = side * side;
+  const int64_t in_channels =
+      3 * o.temporal_patch + (o.motion_channels ? motion_energy_channels(o.temporal_patch) : 0);
   auto embeddings = register_module("embeddings", std::make_shared<torch::nn::Module>());
   patch_embedding_ = embeddings->register_module(
       "patch_embedding",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(3 * o.temporal_patch, o.hidden_size, o.patch_size)
-                            .stride(o.patch_size)));
+      torch::nn::Conv2d(
+          torch::nn::Conv2dOptions(in_channels, o.hidden_size, o.patch_size).stride(o.patch_size)));
   position_embedding_ = embeddings->register_module(
       "position_embedding", torch::nn::Embedding(num_patches_, o.hidden_size));
   auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
@@ -29,10 +34,12 @@ VisionTowerImpl::VisionTowerImpl(const VisionTowerOptions& o) {
 }
 
 at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
-  TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == patch_embedding_->options.in_channels(),
-              "vision tower: pixels must be [B, ", patch_embedding_->options.in_channels(),
-              ", S, S], got ", pixels.sizes());
-  at::Tensor patches = patch_embedding_->forward(pixels).flatten(2).transpose(1, 2);  // [B, P, D]
+  TORCH_CHECK(pixels.dim() == 4 && pixels.size(1) == 3 * temporal_patch_,
+              "vision tower: pixels must be [B, ", 3 * temporal_patch_, ", S, S], got ",
+              pixels.sizes());
+  const at::Tensor input =
+      motion_channels_ ? at::cat({pixels, motion_energy(pixels, temporal_patch_)}, 1) : pixels;
+  at::Tensor patches = patch_embedding_->forward(input).flatten(2).transpose(1, 2);  // [B, P, D]
   TORCH_CHECK(patches.size(1) == num_patches_, "vision tower: expected ", num_patches_,
               " patches, the image gives ", patches.size(1));
   at::Tensor hidden = patches + position_embedding_->weight.unsqueeze(0);

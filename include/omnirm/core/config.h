@@ -41,6 +41,9 @@ struct ModelConfig {
   // see two consecutive frames, so motion is visible to the first layer. data.video_frames
   // must be a multiple; a video gives video_frames / video_temporal_patch × image_tokens tokens.
   int64_t video_temporal_patch = 1;
+  // With video_temporal_patch > 1: the patch embedding also sees each tubelet's motion-energy
+  // maps (model/motion_energy.h), so which way things move is in the first, linear features.
+  bool video_motion_channels = false;
   // > 0: each resampler query starts looking at its own region of the image (see
   // model/vision_tower.h ResamplerOptions::locality); 0: plain learned-query attention.
   double resampler_locality = 0.0;

@@ -4,7 +4,9 @@
 // tower; the resampler adds a temporal position embedding per frame so the backbone can
 // tell the frames' order. With temporal_patch T > 1 a patch spans T consecutive frames (a
 // tubelet, as in Qwen2-VL): the patch embedding sees 3·T channels, so motion between the T
-// frames is in the first features; a still image enters as T copies of itself. Parameter names
+// frames is in the first features; a still image enters as T copies of itself. With
+// motion_channels the patch embedding also sees the tubelet's motion-energy maps
+// (model/motion_energy.h), 2·(T−1) more channels, zero for still images. Parameter names
 // follow HF SigLIP ("embeddings.*", "encoder.layers.*", "post_layernorm") and MiniCPM-V ("query",
 // "kv_proj", "attn", "ln_q", "ln_kv", "ln_post", "proj").
 #pragma once
@@ -29,7 +31,8 @@ struct VisionTowerOptions {
   int64_t num_heads = 4;
   int64_t intermediate_size = 256;
   double layer_norm_eps = 1e-6;
-  int64_t temporal_patch = 1;  // frames per patch
+  int64_t temporal_patch = 1;    // frames per patch
+  bool motion_channels = false;  // append motion_energy(pixels) to the patch embedding's input
 };
 
 class VisionTowerImpl : public torch::nn::Module {
@@ -45,6 +48,8 @@ class VisionTowerImpl : public torch::nn::Module {
  private:
   int64_t checkpoint_every_ = 0;
   int64_t num_patches_;
+  int64_t temporal_patch_;
+  bool motion_channels_;
   torch::nn::Conv2d patch_embedding_{nullptr};
   torch::nn::Embedding position_embedding_{nullptr};
   torch::nn::ModuleList layers_{nullptr};

@@ -49,6 +49,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.image_tokens, actual.model.image_tokens);
   EXPECT_EQ(expected.model.max_frames, actual.model.max_frames);
   EXPECT_EQ(expected.model.video_temporal_patch, actual.model.video_temporal_patch);
+  EXPECT_EQ(expected.model.video_motion_channels, actual.model.video_motion_channels);
   EXPECT_EQ(expected.model.resampler_locality, actual.model.resampler_locality);
   EXPECT_EQ(expected.model.resampler_hidden, actual.model.resampler_hidden);
   EXPECT_EQ(expected.model.audio_layers, actual.model.audio_layers);
@@ -157,6 +158,7 @@ Config every_key_changed() {
   c.model.image_tokens = 64;
   c.model.max_frames = 32;
   c.model.video_temporal_patch = 2;
+  c.model.video_motion_channels = true;
   c.model.resampler_locality = 1.5;
   c.model.resampler_hidden = 96;
   c.model.audio_layers = 3;
@@ -289,6 +291,7 @@ model:
   image_tokens: 64
   max_frames: 32
   video_temporal_patch: 2
+  video_motion_channels: true
   resampler_locality: 1.5
   resampler_hidden: 96
   audio_layers: 3
@@ -587,6 +590,9 @@ TEST(Config, ValidateNamesTheKeys) {
        },
        {"model.hidden_size", "model.num_heads", "15", "even"}},
       {"positive layers", [](Config& c) { c.model.num_layers = 0; }, {"model.num_layers"}},
+      {"motion channels need tubelets",
+       [](Config& c) { c.model.video_motion_channels = true; },
+       {"model.video_motion_channels", "model.video_temporal_patch"}},
       {"positive heads", [](Config& c) { c.model.num_heads = -4; }, {"model.num_heads"}},
       {"batches divide",
        [](Config& c) {
