@@ -401,6 +401,32 @@ TEST(MediaSplice, TemporalPatchesEncodeFramePairs) {
   EXPECT_THROW(encoder->forward(media), c10::Error);
 }
 
+// With motion channels, the patch embedding's weights for the motion maps move video tokens
+// and leave still images' tokens exactly as they were (an image's maps are zero).
+TEST(MediaSplice, MotionChannelsReachVideoAndLeaveStillImagesAlone) {
+  ModelConfig config = testing::omni_test_config();
+  config.video_temporal_patch = 2;
+  config.video_motion_channels = true;
+  at::manual_seed(53);
+  MediaEncoder encoder(config);
+  const int64_t s = config.image_size;
+  MediaInputs media;
+  media.images = at::rand({1, 3, s, s});
+  media.image_slots = at::arange(config.image_tokens);
+  media.video_frames = at::rand({4, 3, s, s});
+  media.frame_index = at::tensor(std::vector<int64_t>{0, 1, 2, 3}, at::kLong);
+  media.video_slots = at::arange(2 * config.image_tokens);
+  at::NoGradGuard no_grad;
+  const MediaFeatures before = encoder->forward(media);
+  at::Tensor weight = encoder->named_parameters()["vision_tower.embeddings.patch_embedding.weight"];
+  ASSERT_EQ(weight.size(1), 3 * 2 + 2);
+  // Random, not constant: a shift shared by every hidden unit would vanish in the LayerNorms.
+  weight.narrow(1, 6, 2).add_(at::randn_like(weight.narrow(1, 6, 2)));
+  const MediaFeatures after = encoder->forward(media);
+  EXPECT_TRUE(at::equal(before.images, after.images));
+  EXPECT_GT((before.video - after.video).abs().max().item<float>(), 1e-3f);
+}
+
 TEST(MediaInputs, ItemsCountsEveryKindAndToKeepsUndefinedTensors) {
   MediaInputs media;
   EXPECT_EQ(media.items(), 0);
