@@ -52,6 +52,26 @@ TEST(MediaTowers, VisionTowerAndResampler) {
   }
 }
 
+// With motion channels the patch embedding gets 2 more input channels per frame pair, which the
+// tower computes itself from the plain tubelet; every parameter still trains.
+TEST(MediaTowers, VisionTowerWithMotionChannels) {
+  at::manual_seed(3);
+  VisionTowerOptions options;
+  options.image_size = 16;
+  options.patch_size = 4;
+  options.num_layers = 1;
+  options.temporal_patch = 2;
+  options.motion_channels = true;
+  VisionTower tower(options);
+  const at::Tensor weight = tower->named_parameters()["embeddings.patch_embedding.weight"];
+  EXPECT_EQ(weight.size(1), 3 * 2 + 2);
+  const at::Tensor features = tower->forward(at::rand({1, 6, 16, 16}) * 2 - 1);
+  EXPECT_EQ(features.sizes(), (std::vector<int64_t>{1, 16, options.hidden_size}));
+  expect_every_parameter_gets_a_gradient(*tower, features);
+  // The maps are computed inside: the tower takes the tubelet's 6 channels, not 8.
+  EXPECT_THROW(tower->forward(at::rand({1, 8, 16, 16})), c10::Error);
+}
+
 TEST(MediaTowers, TemporalPositionsDistinguishVideoFrames) {
   at::manual_seed(1);
   ResamplerOptions ro;

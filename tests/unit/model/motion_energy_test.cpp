@@ -1,11 +1,10 @@
 // Motion-energy maps: their sign follows the direction of motion on each axis, still images
-// give zeros, the channel count follows the tubelet length, and a vision tower built with
-// motion channels takes plain tubelets and trains every parameter.
+// give zeros, and the channel count follows the tubelet length. (The vision tower that uses
+// them is tested with the other towers in media_towers_test.cpp.)
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include "omnirm/model/motion_energy.h"
-#include "omnirm/model/vision_tower.h"
 
 namespace {
 
@@ -68,29 +67,6 @@ TEST(MotionEnergy, ChannelsFollowTheTubeletLength) {
   const at::Tensor maps = motion_energy(frames, 3);
   EXPECT_EQ(maps[0][0].abs().max().item<float>(), 0.0f);
   EXPECT_GT(maps[0][2].sum().item<float>(), 1.0f);
-}
-
-TEST(MotionEnergy, VisionTowerWithMotionChannels) {
-  at::manual_seed(3);
-  VisionTowerOptions options;
-  options.image_size = 16;
-  options.patch_size = 4;
-  options.num_layers = 1;
-  options.temporal_patch = 2;
-  options.motion_channels = true;
-  VisionTower tower(options);
-  const at::Tensor weight = tower->named_parameters()["embeddings.patch_embedding.weight"];
-  EXPECT_EQ(weight.size(1), 3 * 2 + 2);
-  const at::Tensor right = moving_square(4, 5, 2, 0);
-  const at::Tensor features = tower->forward(right);
-  EXPECT_EQ(features.sizes(), (std::vector<int64_t>{1, 16, options.hidden_size}));
-  features.pow(2).sum().backward();
-  for (const auto& p : tower->named_parameters()) {
-    ASSERT_TRUE(p.value().grad().defined()) << p.key();
-    EXPECT_GT(p.value().grad().abs().sum().item<float>(), 0.0f) << p.key();
-  }
-  // The maps are computed inside: the tower takes the tubelet's 6 channels, not 8.
-  EXPECT_THROW(tower->forward(at::rand({1, 8, 16, 16})), c10::Error);
 }
 
 }  // namespace
