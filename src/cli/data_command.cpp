@@ -5,13 +5,14 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/config.h"
 #include "omnirm/core/error.h"
+#include "omnirm/core/parse_scalar.h"
 #include "omnirm/data/convert.h"
 #include "omnirm/data/jsonl_reader.h"
 #include "omnirm/data/stats.h"
@@ -57,14 +58,13 @@ struct SynthArguments {
     const size_t equals = entry.find('=');
     const std::string task = entry.substr(0, equals);
     const std::string number = equals == std::string::npos ? "" : entry.substr(equals + 1);
-    int64_t count = 0;
-    const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), count);
-    if (task.empty() || number.empty() || error != std::errc() ||
-        end != number.data() + number.size()) {
+    const std::optional<int64_t> count = parse_integer(number);
+    if (task.empty() || !count || *count < 0) {
       throw UserError("data synth --task-train-pairs: '" + entry +
-                      "' is not TASK=N; write e.g. tv2t=4000,ta2t=4000");
+                      "' is not TASK=N with N a whole number of 0 or more; write e.g. "
+                      "tv2t=4000,ta2t=4000");
     }
-    if (!counts.emplace(task, count).second) {
+    if (!counts.emplace(task, *count).second) {
       throw UserError("data synth --task-train-pairs: task '" + task +
                       "' is given twice; give each task once");
     }

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +23,7 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/core/nearest_key.h"
+#include "omnirm/core/parse_scalar.h"
 
 namespace omnirm {
 namespace {
@@ -251,28 +251,6 @@ int line_of(const YAML::Node& node) { return node.Mark().line + 1; }
 
 // ---------------------------------------------------------------------------------------
 // Typed scalars.
-
-std::optional<int64_t> parse_integer(std::string_view text) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty() || text.front() == '+') return std::nullopt;
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (error != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
-
-std::optional<double> parse_number(std::string_view text) {
-  // Only digits, sign, point and exponent: no hex floats, no inf or nan spellings.
-  if (text.find_first_not_of("0123456789+-.eE") != std::string_view::npos) return std::nullopt;
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty() || text.front() == '+') return std::nullopt;
-  double value = 0.0;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (error != std::errc() || stop != end || !std::isfinite(value)) return std::nullopt;
-  return value;
-}
 
 std::optional<bool> parse_bool(std::string_view text) {
   if (text == "true" || text == "True" || text == "TRUE") return true;

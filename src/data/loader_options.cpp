@@ -2,11 +2,11 @@
 // positions as JSON, and packing a micro-batch.
 #include <nlohmann/json.hpp>
 
-#include <charconv>
-#include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "omnirm/core/error.h"
+#include "omnirm/core/parse_scalar.h"
 #include "omnirm/data/loader.h"
 
 namespace omnirm::data {
@@ -29,22 +29,18 @@ DatasetSource parse_mix_entry(const std::string& entry, size_t number) {
     const size_t equals = option.find('=');
     const std::string name = option.substr(0, equals);
     const std::string value = equals == std::string::npos ? "" : option.substr(equals + 1);
-    const char* end = value.data() + value.size();
     if (name == "weight") {
-      double weight = 0.0;
-      const auto [stop, error] = std::from_chars(value.data(), end, weight);
-      if (value.empty() || error != std::errc() || stop != end || !std::isfinite(weight) ||
-          weight < 0.0) {
+      const std::optional<double> weight = parse_number(value);
+      if (!weight || *weight < 0.0) {
         throw UserError(where + ": weight '" + value + "' is not a number of 0 or more");
       }
-      source.weight = weight;
+      source.weight = *weight;
     } else if (name == "max_pairs") {
-      int64_t max_pairs = 0;
-      const auto [stop, error] = std::from_chars(value.data(), end, max_pairs);
-      if (value.empty() || error != std::errc() || stop != end || max_pairs < 0) {
+      const std::optional<int64_t> max_pairs = parse_integer(value);
+      if (!max_pairs || *max_pairs < 0) {
         throw UserError(where + ": max_pairs '" + value + "' is not a whole number of 0 or more");
       }
-      source.max_pairs = max_pairs;
+      source.max_pairs = *max_pairs;
     } else {
       throw UserError(where + ": unknown option '" + option +
                       "'; write PATH [weight=W] [max_pairs=N]");

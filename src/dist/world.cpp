@@ -3,12 +3,12 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
 
 #include "omnirm/core/error.h"
+#include "omnirm/core/parse_scalar.h"
 
 namespace omnirm::dist {
 
@@ -16,20 +16,12 @@ namespace {
 
 constexpr const char* kHint = "run under `omnirm launch` or torchrun, which set all of them";
 
-std::optional<int64_t> parse_whole(std::string_view text) {
-  int64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, value);
-  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
-
 // The integer value of `name`, which must be set and lie in [low, high].
 int64_t required_integer(const std::function<const char*(const char*)>& lookup, const char* name,
                          int64_t low, int64_t high) {
   const char* text = lookup(name);
   if (text == nullptr) throw UserError(fmt::format("{} is not set; {}", name, kHint));
-  const std::optional<int64_t> value = parse_whole(text);
+  const std::optional<int64_t> value = parse_integer(text);
   if (!value || *value < low || *value > high) {
     throw UserError(
         fmt::format("{}='{}': expected a whole number in [{}, {}]", name, text, low, high));

@@ -139,6 +139,11 @@ TEST(DataCli, SynthTakesTrainingPairsPerTask) {
   EXPECT_NE(no_count.exit_code, 0);
   EXPECT_NE(no_count.output.find("'ta2t' is not TASK=N"), std::string::npos) << no_count.output;
 
+  const CommandResult negative =
+      run_command(synth + " --tasks t2a,ta2t --task-train-pairs ta2t=-3 2>&1");
+  EXPECT_NE(negative.exit_code, 0);
+  EXPECT_NE(negative.output.find("'ta2t=-3' is not TASK=N"), std::string::npos) << negative.output;
+
   const CommandResult twice =
       run_command(synth + " --tasks t2a --task-train-pairs t2a=3,t2a=4 2>&1");
   EXPECT_NE(twice.exit_code, 0);
