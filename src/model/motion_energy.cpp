@@ -32,8 +32,10 @@ at::Tensor motion_energy(const at::Tensor& tubelets, int64_t temporal_patch) {
     const at::Tensor second = tubelets.narrow(1, 3 * (k + 1), 3);
     const at::Tensor change = second - first;
     const at::Tensor mean = (first + second) * 0.5;
-    maps.push_back(-(central_difference(mean, 3) * change).sum(1, /*keepdim=*/true));
-    maps.push_back(-(central_difference(mean, 2) * change).sum(1, /*keepdim=*/true));
+    maps.push_back(-kMotionEnergyGain *
+                   (central_difference(mean, 3) * change).sum(1, /*keepdim=*/true));
+    maps.push_back(-kMotionEnergyGain *
+                   (central_difference(mean, 2) * change).sum(1, /*keepdim=*/true));
   }
   if (maps.empty()) {
     return at::zeros({tubelets.size(0), 0, tubelets.size(2), tubelets.size(3)}, tubelets.options());

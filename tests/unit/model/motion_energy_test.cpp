@@ -46,6 +46,23 @@ TEST(MotionEnergy, SignFollowsTheDirectionOnEachAxis) {
   EXPECT_NEAR(right_x, -left_x, 1e-3f * right_x);
 }
 
+TEST(MotionEnergy, ARampShiftedSidewaysGivesTheScaledFlowNumerator) {
+  // Every channel holds k·x; shifted right by d it holds k·(x − d). Inside the image the mean's
+  // x gradient is k and the change −k·d, so the x map is g·3·k²·d (three channels) and the
+  // y map 0.
+  const float k = 0.1f;
+  const float d = 2.0f;
+  const at::Tensor ramp = at::arange(16, at::kFloat).mul(k).expand({3, 16, 16});
+  const at::Tensor tubelet = at::cat({ramp, ramp - k * d}, 0).unsqueeze(0);
+  const at::Tensor maps = motion_energy(tubelet, 2);
+  const float expected = static_cast<float>(kMotionEnergyGain) * 3 * k * k * d;
+  const at::Tensor inside_x = maps[0][0].narrow(1, 1, 14);
+  EXPECT_NEAR(inside_x.min().item<float>(), expected, 1e-5f);
+  EXPECT_NEAR(inside_x.max().item<float>(), expected, 1e-5f);
+  EXPECT_EQ(maps[0][0].select(1, 0).abs().max().item<float>(), 0.0f);
+  EXPECT_EQ(maps[0][1].abs().max().item<float>(), 0.0f);
+}
+
 TEST(MotionEnergy, StillImagesGiveZeros) {
   const at::Tensor still = moving_square(4, 4, 0, 0);
   EXPECT_EQ(motion_energy(still, 2).abs().max().item<float>(), 0.0f);
