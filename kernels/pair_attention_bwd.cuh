@@ -370,6 +370,8 @@ __global__ void __launch_bounds__(BackwardConfig<kHeadDim>::kThreads, 1)
   }
 }
 
+// The launcher (not in the host emulation of the tests, which launches the kernel itself).
+#if !defined(PAIR_ATTENTION_HOST_EMULATION)
 template <typename T, int kHeadDim>
 cudaError_t launch_backward(const PairAttentionParams& params) {
   using Config = BackwardConfig<kHeadDim>;
@@ -384,5 +386,6 @@ cudaError_t launch_backward(const PairAttentionParams& params) {
   kernel<<<grid, Config::kThreads, Config::kSharedBytes, params.stream>>>(params);
   return cudaGetLastError();
 }
+#endif
 
 }  // namespace pair_attention

@@ -343,6 +343,8 @@ __global__ void __launch_bounds__(ForwardConfig<kHeadDim>::kThreads,
   }
 }
 
+// The launcher (not in the host emulation of the tests, which launches the kernel itself).
+#if !defined(PAIR_ATTENTION_HOST_EMULATION)
 template <typename T, int kHeadDim>
 cudaError_t launch_forward(const PairAttentionParams& params) {
   using Config = ForwardConfig<kHeadDim>;
@@ -357,5 +359,6 @@ cudaError_t launch_forward(const PairAttentionParams& params) {
   kernel<<<grid, Config::kThreads, Config::kSharedBytes, params.stream>>>(params);
   return cudaGetLastError();
 }
+#endif
 
 }  // namespace pair_attention

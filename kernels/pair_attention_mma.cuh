@@ -1,6 +1,7 @@
-// Warp-level building blocks of the pair-attention kernels (sm_80 and later): asynchronous
-// global→shared copies, swizzled shared-memory tiles, ldmatrix fragment loads and the
-// m16n8k16 tensor-core product with fp32 accumulation.
+// Warp-level building blocks of the pair-attention kernels (sm_80 and later): swizzled
+// shared-memory tiles, their asynchronous loads, and the per-dtype tensor-core product and
+// conversions, on top of the PTX primitives of pair_attention_ptx.cuh (cp.async, ldmatrix,
+// mma.m16n8k16 with fp32 accumulation).
 //
 // Fragment layouts of mma.sync.m16n8k16 (lane = 4 * g + t, g = lane / 4, t = lane % 4):
 //   A (16x16, row-major) reg 0: (g, 2t..2t+1)   reg 1: (g+8, 2t..)   reg 2: (g, 2t+8..)
@@ -18,6 +19,14 @@
 #include <cstdint>
 
 #include "pair_attention_tiles.h"
+
+// The PTX primitives: inline assembly for the GPU, or the host emulation used by the kernel
+// emulation tests (tests/kernels/emulation), which compile this device code with a host compiler.
+#if defined(PAIR_ATTENTION_HOST_EMULATION)
+#include "pair_attention_ptx_emulated.h"
+#else
+#include "pair_attention_ptx.cuh"
+#endif
 
 namespace pair_attention {
 
@@ -60,44 +69,6 @@ struct SwizzledTile {
   }
 };
 
-__device__ __forceinline__ uint32_t shared_address(const void* pointer) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
-}
-
-// 16 bytes global → shared; zero-fills the destination when !valid (nothing is read then).
-__device__ __forceinline__ void cp_async_16(uint32_t shared, const void* global, bool valid) {
-  const int source_bytes = valid ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global),
-               "r"(source_bytes));
-}
-
-// 4 bytes global → shared; zero-fills the destination when !valid.
-__device__ __forceinline__ void cp_async_4(uint32_t shared, const void* global, bool valid) {
-  const int source_bytes = valid ? 4 : 0;
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(shared), "l"(global),
-               "r"(source_bytes));
-}
-
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-
-// Waits until at most kPending committed groups of this thread are still in flight.
-template <int kPending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&regs)[4], uint32_t address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(regs[0]), "=r"(regs[1]), "=r"(regs[2]), "=r"(regs[3])
-               : "r"(address));
-}
-
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&regs)[4], uint32_t address) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-               : "=r"(regs[0]), "=r"(regs[1]), "=r"(regs[2]), "=r"(regs[3])
-               : "r"(address));
-}
-
 // Per element type: the tensor-core product and conversions.
 template <typename T>
 struct Element;
@@ -107,11 +78,7 @@ struct Element<__nv_bfloat16> {
   // acc (16x8) += a (16x16) * b (16x8).
   static __device__ __forceinline__ void mma(float (&acc)[4], const uint32_t (&a)[4], uint32_t b0,
                                              uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, "
-        "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    mma_m16n8k16_bf16(acc, a, b0, b1);
   }
   // Two values rounded to bf16; `low` goes to the lower address (the smaller column).
   static __device__ __forceinline__ uint32_t pack(float low, float high) {
@@ -130,11 +97,7 @@ template <>
 struct Element<__half> {
   static __device__ __forceinline__ void mma(float (&acc)[4], const uint32_t (&a)[4], uint32_t b0,
                                              uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, "
-        "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-        : "+f"(acc[0]), "+f"(acc[1]), "+f"(acc[2]), "+f"(acc[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    mma_m16n8k16_f16(acc, a, b0, b1);
   }
   static __device__ __forceinline__ uint32_t pack(float low, float high) {
     const __half2 pair = __floats2half2_rn(low, high);

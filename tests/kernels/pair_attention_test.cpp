@@ -23,6 +23,7 @@
 
 #include "omnirm/ops/attention.h"
 
+#include "kernels/attention_rule.h"
 #include "kernels/gpu_skip.h"
 
 #ifdef OMNIRM_WITH_CUDA
@@ -32,139 +33,7 @@
 namespace {
 
 using omnirm::ops::AttentionLayout;
-
-// Rows given as runs of (segment code, tokens).
-struct Rows {
-  std::vector<int64_t> offsets = {0};
-  std::vector<int8_t> segments;
-
-  void add(const std::vector<std::pair<int8_t, int>>& runs) {
-    for (const auto& [code, count] : runs) {
-      segments.insert(segments.end(), count, code);
-    }
-    offsets.push_back(static_cast<int64_t>(segments.size()));
-  }
-  int64_t tokens() const { return static_cast<int64_t>(segments.size()); }
-};
-
-// Every row kind the kernels must handle, 1283 tokens, the longest row 630.
-Rows mixed_rows() {
-  Rows rows;
-  rows.add({{0, 37}, {1, 21}, {2, 45}});     // odd lengths
-  rows.add({{0, 1}, {1, 5}, {2, 3}});        // one-token prompt
-  rows.add({{0, 50}, {2, 30}});              // empty chosen response
-  rows.add({{0, 20}, {1, 40}});              // empty rejected response (also the naive layout)
-  rows.add({{0, 1}, {1, 1}, {2, 1}});        // one token each
-  rows.add({{0, 130}, {1, 300}, {2, 200}});  // many tiles, whole chosen tiles to skip
-  rows.add({{0, 301}});                      // plain causal
-  rows.add({{0, 33}, {2, 64}});              // naive layout, prompt + rejected
-  return rows;
-}
-
-// (query, key, value) → output, all on one device and dtype.
-using AttentionFn =
-    std::function<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>;
-
-// Output and input gradients of one implementation for one problem.
-struct Result {
-  at::Tensor out;  // [N, Hq, d]
-  at::Tensor dq;   // [N, Hq, d]
-  at::Tensor dk;   // [N, Hkv, d]
-  at::Tensor dv;   // [N, Hkv, d]
-};
-
-// Runs `attention` on copies of q, k, v converted to `dtype` on `device`; the gradients are
-// those of sum(out * grad_out).
-Result run(const AttentionFn& attention, const at::Tensor& q, const at::Tensor& k,
-           const at::Tensor& v, const at::Tensor& grad_out, at::ScalarType dtype,
-           at::Device device) {
-  const at::Tensor query = q.to(device, dtype).detach().requires_grad_(true);
-  const at::Tensor key = k.to(device, dtype).detach().requires_grad_(true);
-  const at::Tensor value = v.to(device, dtype).detach().requires_grad_(true);
-  const at::Tensor out = attention(query, key, value);
-  const std::vector<at::Tensor> grads =
-      torch::autograd::grad({out}, {query, key, value}, {grad_out.to(device, dtype)});
-  return {out.detach(), grads[0], grads[1], grads[2]};
-}
-
-// Dense masked attention in the inputs' own precision: every intermediate (scores, softmax,
-// products) is rounded to that dtype, as a plain implementation would compute it.
-at::Tensor naive_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
-                           const AttentionLayout& layout) {
-  const int64_t rows = layout.rows;
-  const int64_t lmax = layout.max_row_length;
-  const int64_t groups = query.size(1) / key.size(1);
-  const auto padded = [&](const at::Tensor& x) {  // [N, H, d] → [rows, H, Lmax, d]
-    const at::Tensor with_zero = at::cat({x, at::zeros({1, x.size(1), x.size(2)}, x.options())});
-    return with_zero.index_select(0, layout.pad_gather)
-        .view({rows, lmax, x.size(1), x.size(2)})
-        .transpose(1, 2);
-  };
-  const at::Tensor q = padded(query);
-  const at::Tensor k = padded(key).repeat_interleave(groups, 1);
-  const at::Tensor v = padded(value).repeat_interleave(groups, 1);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(query.size(2)));
-  at::Tensor scores = at::matmul(q, k.transpose(-2, -1)) * scale;
-  scores = scores.masked_fill(layout.allowed.logical_not(), -INFINITY);
-  const at::Tensor out = at::matmul(at::softmax(scores, -1), v);
-  return out.transpose(1, 2)
-      .reshape({rows * lmax, query.size(1), query.size(2)})
-      .index_select(0, layout.unpad_index);
-}
-
-double max_error(const at::Tensor& value, const at::Tensor& reference) {
-  return (value.to(at::kCPU, at::kDouble) - reference.to(at::kCPU, at::kDouble))
-      .abs()
-      .max()
-      .item<double>();
-}
-
-// FlashAttention's rule for each of out, dq, dk, dv; returns the failures, one line each.
-std::vector<std::string> flash_rule_failures(const Result& candidate, const Result& naive,
-                                             const Result& reference) {
-  std::vector<std::string> failures;
-  const std::vector<std::tuple<std::string, at::Tensor, at::Tensor, at::Tensor>> checks = {
-      {"out", candidate.out, naive.out, reference.out},
-      {"dq", candidate.dq, naive.dq, reference.dq},
-      {"dk", candidate.dk, naive.dk, reference.dk},
-      {"dv", candidate.dv, naive.dv, reference.dv}};
-  for (const auto& [name, value, baseline, truth] : checks) {
-    if (value.sizes() != truth.sizes()) {
-      failures.push_back(name + ": shape differs from the reference");
-      continue;
-    }
-    if (!at::isfinite(value).all().item<bool>()) {
-      failures.push_back(name + ": non-finite values");
-      continue;
-    }
-    const double error = max_error(value, truth);
-    const double baseline_error = max_error(baseline, truth);
-    if (!(error <= 2.0 * baseline_error + 1e-5)) {
-      failures.push_back(name + ": max error " + std::to_string(error) + " > 2 x naive " +
-                         std::to_string(baseline_error) + " + 1e-5");
-    }
-  }
-  return failures;
-}
-
-// Random inputs (fp32, CPU) for `rows`, and the three results on `device`.
-struct Problem {
-  AttentionLayout layout;
-  at::Tensor q, k, v, grad_out;
-};
-
-Problem make_problem(const Rows& rows, int64_t kv_heads, int64_t group, int64_t head_dim,
-                     at::Device device, uint64_t seed) {
-  at::manual_seed(seed);
-  Problem problem;
-  problem.layout = omnirm::ops::make_attention_layout(rows.offsets, rows.segments, device);
-  const int64_t n = rows.tokens();
-  problem.q = at::randn({n, kv_heads * group, head_dim});
-  problem.k = at::randn({n, kv_heads, head_dim});
-  problem.v = at::randn({n, kv_heads, head_dim});
-  problem.grad_out = at::randn({n, kv_heads * group, head_dim});
-  return problem;
-}
+using namespace omnirm::testing;
 
 // The rule on the CPU, with sdpa (fused, fp32 accumulation) as a correct candidate and an
 // attention that lets chosen and rejected see each other as a wrong one.
@@ -216,7 +85,7 @@ std::string case_name(const ::testing::TestParamInfo<KernelCase>& info) {
          "_gqa" + std::to_string(group);
 }
 
-// The op, the naive same-precision attention and the fp32 reference on CUDA device 0.
+// The op against the naive same-precision attention and the fp32 reference on CUDA device 0.
 std::vector<std::string> check_against_reference(const Rows& rows, at::ScalarType dtype,
                                                  int64_t head_dim, int64_t group, uint64_t seed) {
   at::globalContext().setAllowTF32CuBLAS(false);
@@ -227,21 +96,7 @@ std::vector<std::string> check_against_reference(const Rows& rows, at::ScalarTyp
     return omnirm::ops::cuda::pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments,
                                                   layout.max_row_length);
   };
-  const auto reference = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    return omnirm::ops::attention_reference(q, k, v, layout);
-  };
-  const auto naive = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    return naive_attention(q, k, v, layout);
-  };
-  const Result truth =
-      run(reference, problem.q, problem.k, problem.v, problem.grad_out, at::kFloat, device);
-  const Result baseline =
-      run(naive, problem.q, problem.k, problem.v, problem.grad_out, dtype, device);
-  const Result result =
-      run(kernel, problem.q, problem.k, problem.v, problem.grad_out, dtype, device);
-  EXPECT_EQ(result.out.scalar_type(), dtype);
-  EXPECT_EQ(result.dk.scalar_type(), dtype);
-  return flash_rule_failures(result, baseline, truth);
+  return check_flash_rule(kernel, problem, dtype, device);
 }
 
 class PairAttentionCudaTest : public ::testing::TestWithParam<KernelCase> {};

@@ -1,0 +1,220 @@
+// The pair-attention CUDA kernels run on the host (tests/kernels/emulation: their device code,
+// compiled by the host compiler and executed by a SIMT executor with the PTX ISA's fragment
+// layouts) and checked like the GPU runs: FlashAttention's rule against the fp32 reference,
+// forward and backward, over odd lengths, empty responses, one-token prompts, whole tiles to
+// skip, plain causal rows, GQA ratios 1, 2 and 4, head dims 64 and 128, bf16 and fp16. Also:
+// a shuffled thread schedule with copies landing as soon as they are issued gives the same
+// bits (no race between the kernels' barriers), and a kernel given rows with the segment rule
+// dropped fails the rule. These run without a GPU; they are left out on the GPU machine,
+// where the same checks run on the real kernels.
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "omnirm/ops/attention.h"
+
+#include "kernels/attention_rule.h"
+
+#ifdef OMNIRM_KERNEL_EMULATION
+#include "emulated_pair_attention.h"
+#include "pair_attention_tiles.h"
+#endif
+
+namespace {
+
+#ifdef OMNIRM_KERNEL_EMULATION
+
+using namespace omnirm::testing;
+
+PairAttentionDtype kernel_dtype(at::ScalarType dtype) {
+  return dtype == at::kBFloat16 ? PairAttentionDtype::kBFloat16 : PairAttentionDtype::kFloat16;
+}
+
+// The sizes and inputs of one call: q [N, Hq, d], k and v [N, Hkv, d] contiguous on the CPU,
+// row_offsets int64 [rows + 1], segments int8 [N].
+PairAttentionParams params_for(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const at::Tensor& row_offsets, const at::Tensor& segments,
+                               int64_t max_row_length, at::Tensor& summary) {
+  PairAttentionParams params;
+  params.num_tokens = q.size(0);
+  params.num_rows = static_cast<int32_t>(row_offsets.numel() - 1);
+  params.max_row_length = static_cast<int32_t>(max_row_length);
+  params.num_heads = static_cast<int32_t>(q.size(1));
+  params.num_kv_heads = static_cast<int32_t>(k.size(1));
+  params.head_dim = static_cast<int32_t>(q.size(2));
+  params.softmax_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(q.size(2))));
+  params.dtype = kernel_dtype(q.scalar_type());
+  summary = at::empty({params.num_rows * pair_attention::summary_tiles_per_row(max_row_length)},
+                      at::kByte);
+  params.row_offsets = row_offsets.data_ptr<int64_t>();
+  params.segments = segments.data_ptr<int8_t>();
+  params.tile_summary = summary.data_ptr<uint8_t>();
+  params.query = q.data_ptr();
+  params.key = k.data_ptr();
+  params.value = v.data_ptr();
+  return params;
+}
+
+simt::LaunchOptions options_from(const torch::autograd::AutogradContext& ctx) {
+  simt::LaunchOptions options;
+  options.schedule_seed = static_cast<uint64_t>(ctx.saved_data.at("seed").toInt());
+  options.copy_timing = ctx.saved_data.at("copy_at_issue").toBool() ? simt::CopyTiming::kAtIssue
+                                                                    : simt::CopyTiming::kAtWait;
+  return options;
+}
+
+// The emulated kernels as an autograd function, like the CUDA op: forward keeps O and the
+// log-sum-exp for backward.
+class EmulatedPairAttention : public torch::autograd::Function<EmulatedPairAttention> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& query,
+                            const at::Tensor& key, const at::Tensor& value,
+                            const at::Tensor& row_offsets, const at::Tensor& segments,
+                            int64_t max_row_length, int64_t seed, bool copy_at_issue) {
+    ctx->saved_data["max_row_length"] = max_row_length;
+    ctx->saved_data["seed"] = seed;
+    ctx->saved_data["copy_at_issue"] = copy_at_issue;
+    const at::Tensor q = query.contiguous();
+    const at::Tensor k = key.contiguous();
+    const at::Tensor v = value.contiguous();
+    at::Tensor summary;
+    PairAttentionParams params =
+        params_for(q, k, v, row_offsets, segments, max_row_length, summary);
+    const at::Tensor out = at::empty_like(q);
+    const at::Tensor lse = at::empty({q.size(1), q.size(0)}, at::kFloat);
+    params.output = out.data_ptr();
+    params.logsumexp = lse.data_ptr<float>();
+    emulated_pair_attention_forward(params, options_from(*ctx));
+    ctx->save_for_backward({q, k, v, out, lse, row_offsets, segments});
+    return out;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& q = saved[0];
+    const at::Tensor& k = saved[1];
+    const at::Tensor& v = saved[2];
+    at::Tensor summary;
+    PairAttentionParams params =
+        params_for(q, k, v, saved[5], saved[6], ctx->saved_data["max_row_length"].toInt(), summary);
+    const at::Tensor grad_out = grads[0].contiguous();
+    const at::Tensor dot = at::empty({q.size(1), q.size(0)}, at::kFloat);
+    const at::Tensor accum = at::empty(q.sizes(), at::kFloat);
+    const at::Tensor dq = at::empty_like(q);
+    const at::Tensor dk = at::empty_like(k);
+    const at::Tensor dv = at::empty_like(v);
+    params.output = saved[3].data_ptr();
+    params.logsumexp = saved[4].data_ptr<float>();
+    params.grad_output = grad_out.data_ptr();
+    params.grad_output_dot = dot.data_ptr<float>();
+    params.grad_query_accum = accum.data_ptr<float>();
+    params.grad_query = dq.data_ptr();
+    params.grad_key = dk.data_ptr();
+    params.grad_value = dv.data_ptr();
+    emulated_pair_attention_backward(params, options_from(*ctx));
+    return {dq, dk, dv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+// The emulated kernels over `layout` (CPU), as an AttentionFn.
+AttentionFn emulated_attention(const omnirm::ops::AttentionLayout& layout, uint64_t seed = 0,
+                               bool copy_at_issue = false) {
+  return [&layout, seed, copy_at_issue](const at::Tensor& q, const at::Tensor& k,
+                                        const at::Tensor& v) {
+    return EmulatedPairAttention::apply(q, k, v, layout.row_offsets, layout.segments,
+                                        layout.max_row_length, static_cast<int64_t>(seed),
+                                        copy_at_issue);
+  };
+}
+
+// Every row kind of mixed_rows(), shorter (770 tokens) so that the emulation stays quick; the
+// 384-token row has whole 64-key tiles of chosen tokens that rejected query tiles skip, in the
+// forward (128 queries a tile) and the backward (64) alike.
+Rows emulation_rows() {
+  Rows rows;
+  rows.add({{0, 37}, {1, 21}, {2, 45}});    // odd lengths
+  rows.add({{0, 1}, {1, 5}, {2, 3}});       // one-token prompt
+  rows.add({{0, 50}, {2, 30}});             // empty chosen response
+  rows.add({{0, 20}, {1, 40}});             // empty rejected response
+  rows.add({{0, 1}, {1, 1}, {2, 1}});       // one token each
+  rows.add({{0, 64}, {1, 192}, {2, 128}});  // whole tiles to skip
+  rows.add({{0, 131}});                     // plain causal, three query tiles
+  return rows;
+}
+
+struct EmulatedCase {
+  at::ScalarType dtype;
+  int64_t head_dim;
+  int64_t kv_heads;
+  int64_t group;  // query heads per key/value head
+};
+
+std::string case_name(const ::testing::TestParamInfo<EmulatedCase>& info) {
+  const EmulatedCase& c = info.param;
+  return std::string(c.dtype == at::kBFloat16 ? "bf16" : "fp16") + "_d" +
+         std::to_string(c.head_dim) + "_kv" + std::to_string(c.kv_heads) + "_gqa" +
+         std::to_string(c.group);
+}
+
+class PairAttentionEmulatedTest : public ::testing::TestWithParam<EmulatedCase> {};
+
+TEST_P(PairAttentionEmulatedTest, RowsMeetTheFlashRule) {
+  const EmulatedCase& c = GetParam();
+  const at::Device cpu(at::kCPU);
+  const Problem problem =
+      make_problem(emulation_rows(), c.kv_heads, c.group, c.head_dim, cpu, 300 + c.head_dim);
+  for (const std::string& failure :
+       check_flash_rule(emulated_attention(problem.layout), problem, c.dtype, cpu)) {
+    ADD_FAILURE() << failure;
+  }
+}
+
+// Each dtype with each head dim, GQA ratios 1, 2 and 4 spread over them.
+INSTANTIATE_TEST_SUITE_P(Shapes, PairAttentionEmulatedTest,
+                         ::testing::Values(EmulatedCase{at::kBFloat16, 64, 2, 1},
+                                           EmulatedCase{at::kHalf, 64, 1, 4},
+                                           EmulatedCase{at::kBFloat16, 128, 1, 2},
+                                           EmulatedCase{at::kHalf, 128, 2, 1}),
+                         case_name);
+
+// Results are bitwise the same whatever order the threads run in between barriers and
+// whenever the asynchronous copies land: nothing races.
+TEST(PairAttentionEmulated, ScheduleAndCopyTimingDoNotChangeTheBits) {
+  const at::Device cpu(at::kCPU);
+  Rows rows;
+  rows.add({{0, 70}, {1, 45}, {2, 80}});
+  rows.add({{0, 3}, {1, 20}});
+  const Problem problem = make_problem(rows, 1, 2, 64, cpu, 11);
+  const Result in_order = run(emulated_attention(problem.layout), problem.q, problem.k, problem.v,
+                              problem.grad_out, at::kBFloat16, cpu);
+  const Result shuffled = run(emulated_attention(problem.layout, 7, true), problem.q, problem.k,
+                              problem.v, problem.grad_out, at::kBFloat16, cpu);
+  EXPECT_TRUE(at::equal(in_order.out, shuffled.out));
+  EXPECT_TRUE(at::equal(in_order.dq, shuffled.dq));
+  EXPECT_TRUE(at::equal(in_order.dk, shuffled.dk));
+  EXPECT_TRUE(at::equal(in_order.dv, shuffled.dv));
+}
+
+// The check can fail: the kernels given every token as prompt (plain causal rows) do not
+// meet the rule against the pair-prefix reference, in the output or in any gradient.
+TEST(PairAttentionEmulated, KernelsWithoutTheSegmentRuleFailTheCheck) {
+  const at::Device cpu(at::kCPU);
+  Rows rows;
+  rows.add({{0, 40}, {1, 30}, {2, 35}});
+  const Problem problem = make_problem(rows, 1, 1, 64, cpu, 5);
+  const std::vector<int8_t> all_prompt(rows.segments.size(), 0);
+  const omnirm::ops::AttentionLayout causal =
+      omnirm::ops::make_attention_layout(rows.offsets, all_prompt, cpu);
+  EXPECT_TRUE(
+      check_flash_rule(emulated_attention(problem.layout), problem, at::kBFloat16, cpu).empty());
+  EXPECT_EQ(check_flash_rule(emulated_attention(causal), problem, at::kBFloat16, cpu).size(), 4u);
+}
+
+#endif  // OMNIRM_KERNEL_EMULATION
+
+}  // namespace
