@@ -4,7 +4,9 @@
 // relative; bf16/fp16 ones may err at most twice as much as the plain ops run in that precision
 // on the GPU, plus half a unit of that precision at the tensor's scale. Cases cover B in
 // {1, 7, 64}, D in {64, 896}, lambda in {0, 0.01}, non-zero margins and reward gaps of ±1e4.
-// Without a CUDA build or a CUDA device the GPU tests skip with a message.
+// Without a CUDA build or a CUDA device the GPU tests skip with a message; the same kernels
+// also run on the host through the kernel emulation (tests/kernels/emulation) for six of the
+// cases, GPU or not.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
@@ -17,6 +19,10 @@
 
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/bt_head_loss_cuda.h"
+#endif
+
+#ifdef OMNIRM_KERNEL_EMULATION
+#include "emulated_bt_head_loss.h"
 #endif
 
 namespace {
@@ -33,7 +39,7 @@ std::string case_name(const ::testing::TestParamInfo<HeadLossCase>& info) {
          (centering != 0.0 ? "_centered" : "_uncentered") + (huge_gaps ? "_gaps1e4" : "_random");
 }
 
-#ifdef OMNIRM_WITH_CUDA
+#if defined(OMNIRM_WITH_CUDA) || defined(OMNIRM_KERNEL_EMULATION)
 
 // CPU tensors describing one problem.
 struct HeadLossInputs {
@@ -106,6 +112,7 @@ HeadLossResult plain_head_loss(const HeadLossInputs& inputs, at::ScalarType comp
           hidden.grad(), weight.grad(),          bias.grad()};
 }
 
+#ifdef OMNIRM_WITH_CUDA
 // The fused op on CUDA device 0, gradients through its autograd Function.
 HeadLossResult fused_head_loss(const HeadLossInputs& inputs, double centering) {
   const at::Device device(at::kCUDA, 0);
@@ -123,6 +130,54 @@ HeadLossResult fused_head_loss(const HeadLossInputs& inputs, double centering) {
   return {output.loss.detach(), output.reward_chosen, output.reward_rejected,
           hidden.grad(),        weight.grad(),        bias.grad()};
 }
+#endif  // OMNIRM_WITH_CUDA
+
+#ifdef OMNIRM_KERNEL_EMULATION
+// The fused kernels run on the host (tests/kernels/emulation), forward then backward with
+// dloss = 1, on the CPU tensors of `inputs`.
+HeadLossResult emulated_head_loss(const HeadLossInputs& inputs, double centering) {
+  const int64_t pairs = inputs.chosen_index.size(0);
+  const at::Tensor hidden = inputs.hidden.contiguous();
+  const at::Tensor weight = inputs.head_weight.reshape({-1}).contiguous();
+  const at::Tensor grad_loss = at::ones({1});
+  HeadLossResult result;
+  result.loss = at::zeros({}, at::kFloat);
+  result.reward_chosen = at::empty({pairs}, at::kFloat);
+  result.reward_rejected = at::empty({pairs}, at::kFloat);
+  result.grad_hidden = at::zeros(hidden.sizes(), hidden.options());
+  result.grad_weight = at::empty({1, hidden.size(1)}, at::kFloat);
+  result.grad_bias = at::empty({1}, at::kFloat);
+  const at::Tensor grad_chosen = at::empty({pairs}, at::kFloat);
+  const at::Tensor grad_rejected = at::empty({pairs}, at::kFloat);
+
+  BtHeadLossParams params;
+  params.hidden = hidden.data_ptr();
+  params.hidden_dtype = hidden.scalar_type() == at::kBFloat16 ? BtHeadLossDtype::kBFloat16
+                        : hidden.scalar_type() == at::kHalf   ? BtHeadLossDtype::kFloat16
+                                                              : BtHeadLossDtype::kFloat32;
+  params.num_tokens = hidden.size(0);
+  params.hidden_size = hidden.size(1);
+  params.chosen_index = inputs.chosen_index.data_ptr<int64_t>();
+  params.rejected_index = inputs.rejected_index.data_ptr<int64_t>();
+  params.num_pairs = pairs;
+  params.head_weight = weight.data_ptr<float>();
+  params.head_bias = inputs.head_bias.data_ptr<float>();
+  params.margin = inputs.margin.data_ptr<float>();
+  params.centering = static_cast<float>(centering);
+  params.reward_chosen = result.reward_chosen.data_ptr<float>();
+  params.reward_rejected = result.reward_rejected.data_ptr<float>();
+  params.loss = result.loss.data_ptr<float>();
+  params.grad_loss = grad_loss.data_ptr<float>();
+  params.grad_reward_chosen = grad_chosen.data_ptr<float>();
+  params.grad_reward_rejected = grad_rejected.data_ptr<float>();
+  params.grad_bias = result.grad_bias.data_ptr<float>();
+  params.grad_weight = result.grad_weight.data_ptr<float>();
+  params.grad_hidden = result.grad_hidden.data_ptr();
+  omnirm::testing::emulated_bt_head_loss_forward(params, simt::LaunchOptions{});
+  omnirm::testing::emulated_bt_head_loss_backward(params, simt::LaunchOptions{});
+  return result;
+}
+#endif  // OMNIRM_KERNEL_EMULATION
 
 double max_abs(const at::Tensor& tensor) {
   return tensor.to(at::kCPU, at::kDouble).abs().max().item<double>();
@@ -162,7 +217,34 @@ void expect_close(const std::string& what, const at::Tensor& value, const at::Te
   EXPECT_LE(error, allowed) << what << ": max abs error " << error << ", reference scale " << scale;
 }
 
-#endif  // OMNIRM_WITH_CUDA
+// Every output of `candidate` against the fp64 reference, with the plain ops in the hidden
+// dtype on `baseline_device` as the baseline.
+void expect_matches_reference(const HeadLossInputs& inputs, double centering, bool huge_gaps,
+                              const HeadLossResult& candidate, at::Device baseline_device) {
+  const at::ScalarType dtype = inputs.hidden.scalar_type();
+  const HeadLossResult reference =
+      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
+  HeadLossResult baseline;
+  if (dtype != at::kFloat) {
+    baseline = plain_head_loss(inputs, dtype, baseline_device, centering);
+  }
+  if (huge_gaps) {
+    const at::Tensor gaps = (reference.reward_chosen - reference.reward_rejected).abs();
+    ASSERT_GT(gaps.min().item<double>(), 5e3) << "the problem lacks the intended huge gaps";
+  }
+  expect_close("loss", candidate.loss, reference.loss, baseline.loss, dtype);
+  expect_close("reward_chosen", candidate.reward_chosen, reference.reward_chosen,
+               baseline.reward_chosen, dtype);
+  expect_close("reward_rejected", candidate.reward_rejected, reference.reward_rejected,
+               baseline.reward_rejected, dtype);
+  expect_close("grad_hidden", candidate.grad_hidden, reference.grad_hidden, baseline.grad_hidden,
+               dtype);
+  expect_close("grad_weight", candidate.grad_weight, reference.grad_weight, baseline.grad_weight,
+               dtype);
+  expect_close("grad_bias", candidate.grad_bias, reference.grad_bias, baseline.grad_bias, dtype);
+}
+
+#endif  // OMNIRM_WITH_CUDA || OMNIRM_KERNEL_EMULATION
 
 class BtHeadLossCudaTest : public ::testing::TestWithParam<HeadLossCase> {};
 
@@ -171,28 +253,8 @@ TEST_P(BtHeadLossCudaTest, MatchesPlainAtenInFp64) {
 #ifdef OMNIRM_WITH_CUDA
   const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = GetParam();
   const HeadLossInputs inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps);
-  const HeadLossResult reference =
-      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
-  const HeadLossResult fused = fused_head_loss(inputs, centering);
-  HeadLossResult baseline;
-  if (dtype != at::kFloat) {
-    baseline = plain_head_loss(inputs, dtype, at::Device(at::kCUDA, 0), centering);
-  }
-
-  if (huge_gaps) {
-    const at::Tensor gaps = (reference.reward_chosen - reference.reward_rejected).abs();
-    ASSERT_GT(gaps.min().item<double>(), 5e3) << "the problem lacks the intended huge gaps";
-  }
-  expect_close("loss", fused.loss, reference.loss, baseline.loss, dtype);
-  expect_close("reward_chosen", fused.reward_chosen, reference.reward_chosen,
-               baseline.reward_chosen, dtype);
-  expect_close("reward_rejected", fused.reward_rejected, reference.reward_rejected,
-               baseline.reward_rejected, dtype);
-  expect_close("grad_hidden", fused.grad_hidden, reference.grad_hidden, baseline.grad_hidden,
-               dtype);
-  expect_close("grad_weight", fused.grad_weight, reference.grad_weight, baseline.grad_weight,
-               dtype);
-  expect_close("grad_bias", fused.grad_bias, reference.grad_bias, baseline.grad_bias, dtype);
+  expect_matches_reference(inputs, centering, huge_gaps, fused_head_loss(inputs, centering),
+                           at::Device(at::kCUDA, 0));
 #endif
 }
 
@@ -203,6 +265,29 @@ INSTANTIATE_TEST_SUITE_P(AllShapes, BtHeadLossCudaTest,
                                             ::testing::Values(0.0, 0.01),
                                             ::testing::Values(false, true)),
                          case_name);
+
+#ifdef OMNIRM_KERNEL_EMULATION
+// The same kernels run on the host (tests/kernels/emulation), against the same reference, the
+// plain ops in the low precision running on the CPU as the baseline.
+class BtHeadLossEmulatedTest : public ::testing::TestWithParam<HeadLossCase> {};
+
+TEST_P(BtHeadLossEmulatedTest, MatchesPlainAtenInFp64) {
+  const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = GetParam();
+  const HeadLossInputs inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps);
+  expect_matches_reference(inputs, centering, huge_gaps, emulated_head_loss(inputs, centering),
+                           at::Device(at::kCPU));
+}
+
+// Each dtype, B 1, 7 and 64, both D, with and without centering and huge gaps.
+INSTANTIATE_TEST_SUITE_P(Shapes, BtHeadLossEmulatedTest,
+                         ::testing::Values(HeadLossCase{at::kFloat, 7, 64, 0.0, false},
+                                           HeadLossCase{at::kFloat, 64, 896, 0.01, true},
+                                           HeadLossCase{at::kBFloat16, 1, 896, 0.01, false},
+                                           HeadLossCase{at::kBFloat16, 64, 64, 0.0, true},
+                                           HeadLossCase{at::kHalf, 7, 896, 0.01, true},
+                                           HeadLossCase{at::kHalf, 64, 896, 0.0, false}),
+                         case_name);
+#endif  // OMNIRM_KERNEL_EMULATION
 
 // Without bias and margin, with a flat [D] weight that needs no gradient: the loss equals the
 // plain expression with zero bias and margin, only hidden receives a gradient.

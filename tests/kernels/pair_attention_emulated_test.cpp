@@ -12,6 +12,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -154,12 +155,18 @@ struct EmulatedCase {
   int64_t group;  // query heads per key/value head
 };
 
-std::string case_name(const ::testing::TestParamInfo<EmulatedCase>& info) {
-  const EmulatedCase& c = info.param;
+std::string describe(const EmulatedCase& c) {
   return std::string(c.dtype == at::kBFloat16 ? "bf16" : "fp16") + "_d" +
          std::to_string(c.head_dim) + "_kv" + std::to_string(c.kv_heads) + "_gqa" +
          std::to_string(c.group);
 }
+
+std::string case_name(const ::testing::TestParamInfo<EmulatedCase>& info) {
+  return describe(info.param);
+}
+
+// How GoogleTest prints a case (instead of its bytes).
+void PrintTo(const EmulatedCase& c, std::ostream* out) { *out << describe(c); }
 
 class PairAttentionEmulatedTest : public ::testing::TestWithParam<EmulatedCase> {};
 

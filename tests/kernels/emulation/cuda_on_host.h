@@ -30,10 +30,16 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
-// `extern __shared__` arrays name a global the emulation defines and hands to simt::launch as
-// the block's shared memory (blocks run one after another). Block-scope `__shared__` variables
-// without extern are not supported: they would become per-thread locals.
+// Blocks run one after another, so block-scope `__shared__` variables become `static` ones,
+// shared by the block's threads, when the including file defines CUDA_ON_HOST_STATIC_SHARED
+// (kernels with only static shared memory). Otherwise `extern __shared__` arrays name a
+// global the emulation defines and hands to simt::launch as the block's shared memory; a
+// file's kernels must use one kind or the other.
+#if defined(CUDA_ON_HOST_STATIC_SHARED)
+#define __shared__ static
+#else
 #define __shared__
+#endif
 
 #define threadIdx (::simt::thread_index())
 #define blockIdx (::simt::block_index())
@@ -72,6 +78,18 @@ T __shfl_down_sync(unsigned mask, T value, unsigned delta) {
 inline float atomicAdd(float* address, float value) {
   const float old = *address;
   *address = old + value;
+  return old;
+}
+
+inline __nv_bfloat16 atomicAdd(__nv_bfloat16* address, __nv_bfloat16 value) {
+  const __nv_bfloat16 old = *address;
+  *address = __float2bfloat16(__bfloat162float(old) + __bfloat162float(value));
+  return old;
+}
+
+inline __half atomicAdd(__half* address, __half value) {
+  const __half old = *address;
+  *address = __float2half(__half2float(old) + __half2float(value));
   return old;
 }
 

@@ -145,7 +145,9 @@ bool runnable(const Fiber& fiber) {
 
 void run_block(State& s, std::mt19937_64& random) {
   const unsigned threads = s.block.x;
-  std::memset(s.shared, 0xFF, s.shared_bytes);
+  if (s.shared_bytes > 0) {
+    std::memset(s.shared, 0xFF, s.shared_bytes);
+  }
   s.warps.assign(threads / 32, Warp{});
   s.block_barrier = Barrier{};
   s.live = static_cast<int>(threads);
