@@ -57,30 +57,31 @@ void run_backward(const BtHeadLossParams& params, const simt::LaunchOptions& opt
   }
 }
 
+// Calls call(T{}) for the element type T of the hidden states.
+template <typename Call>
+void with_hidden_type(BtHeadLossDtype dtype, Call&& call) {
+  switch (dtype) {
+    case BtHeadLossDtype::kBFloat16:
+      return call(__nv_bfloat16{});
+    case BtHeadLossDtype::kFloat16:
+      return call(__half{});
+    default:
+      return call(float{});
+  }
+}
+
 }  // namespace
 
 void emulated_bt_head_loss_forward(const BtHeadLossParams& params,
                                    const simt::LaunchOptions& options) {
-  switch (params.hidden_dtype) {
-    case BtHeadLossDtype::kBFloat16:
-      return run_forward<__nv_bfloat16>(params, options);
-    case BtHeadLossDtype::kFloat16:
-      return run_forward<__half>(params, options);
-    default:
-      return run_forward<float>(params, options);
-  }
+  with_hidden_type(params.hidden_dtype,
+                   [&](auto zero) { run_forward<decltype(zero)>(params, options); });
 }
 
 void emulated_bt_head_loss_backward(const BtHeadLossParams& params,
                                     const simt::LaunchOptions& options) {
-  switch (params.hidden_dtype) {
-    case BtHeadLossDtype::kBFloat16:
-      return run_backward<__nv_bfloat16>(params, options);
-    case BtHeadLossDtype::kFloat16:
-      return run_backward<__half>(params, options);
-    default:
-      return run_backward<float>(params, options);
-  }
+  with_hidden_type(params.hidden_dtype,
+                   [&](auto zero) { run_backward<decltype(zero)>(params, options); });
 }
 
 }  // namespace omnirm::testing

@@ -16,8 +16,8 @@ __attribute__((aligned(128))) unsigned char shared_bytes[kEmulatedSharedBytes];
 #include "pair_attention_bwd.cuh"
 #include "pair_attention_fwd.cuh"
 
-#include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 static_assert(pair_attention::ForwardConfig<128>::kSharedBytes <=
                       pair_attention::kEmulatedSharedBytes &&
@@ -83,41 +83,33 @@ void run_backward(const PairAttentionParams& params, const simt::LaunchOptions& 
   });
 }
 
-// Calls run<T, d> for the dtype and head dim of `params`.
-template <template <typename, int> class Run>
-void dispatch(const PairAttentionParams& params, const simt::LaunchOptions& options) {
+// Calls call(T{}, std::integral_constant<int, d>{}) for the dtype T and head dim d of `params`.
+template <typename Call>
+void with_dtype_and_head_dim(const PairAttentionParams& params, Call&& call) {
   const bool bf16 = params.dtype == PairAttentionDtype::kBFloat16;
   if (params.head_dim == 64) {
-    bf16 ? Run<__nv_bfloat16, 64>::call(params, options) : Run<__half, 64>::call(params, options);
+    bf16 ? call(__nv_bfloat16{}, std::integral_constant<int, 64>{})
+         : call(__half{}, std::integral_constant<int, 64>{});
   } else {
-    bf16 ? Run<__nv_bfloat16, 128>::call(params, options) : Run<__half, 128>::call(params, options);
+    bf16 ? call(__nv_bfloat16{}, std::integral_constant<int, 128>{})
+         : call(__half{}, std::integral_constant<int, 128>{});
   }
 }
-
-template <typename T, int kHeadDim>
-struct Forward {
-  static void call(const PairAttentionParams& p, const simt::LaunchOptions& o) {
-    run_forward<T, kHeadDim>(p, o);
-  }
-};
-
-template <typename T, int kHeadDim>
-struct Backward {
-  static void call(const PairAttentionParams& p, const simt::LaunchOptions& o) {
-    run_backward<T, kHeadDim>(p, o);
-  }
-};
 
 }  // namespace
 
 void emulated_pair_attention_forward(const PairAttentionParams& params,
                                      const simt::LaunchOptions& options) {
-  dispatch<Forward>(params, options);
+  with_dtype_and_head_dim(params, [&](auto zero, auto head_dim) {
+    run_forward<decltype(zero), decltype(head_dim)::value>(params, options);
+  });
 }
 
 void emulated_pair_attention_backward(const PairAttentionParams& params,
                                       const simt::LaunchOptions& options) {
-  dispatch<Backward>(params, options);
+  with_dtype_and_head_dim(params, [&](auto zero, auto head_dim) {
+    run_backward<decltype(zero), decltype(head_dim)::value>(params, options);
+  });
 }
 
 }  // namespace omnirm::testing
