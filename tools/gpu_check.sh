@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Builds omnirm on the CUDA machine and runs the kernel tests and the attention benchmark
-# there, in one go and well inside 8 minutes. That machine has nvcc, cmake, ninja and python3
+# Builds omnirm on the CUDA machine and runs the kernel tests, the attention benchmark and the
+# whole-model MFU benchmark there, in one go and well inside 8 minutes. That machine has nvcc, cmake, ninja and python3
 # with torch (2.11.0+cu130) but no package manager and no network: the small Debian libraries
 # omnirm needs travel as .deb files in <repo>/.debs/ (made by tools/fetch_gpu_debs.sh) and are
 # unpacked with dpkg -x.
 #   tools/gpu_check.sh
 # Writes under ${OUT:-/tmp/omnirm-gpu}: gpu_check.log (everything printed), kernel_tests.json
 # (GoogleTest results), attention_bench.txt (omnirm_bench_attention: the CUDA pair-attention
-# kernels vs SDPA flash, ratios and TFLOP/s) and results.txt (one line per step and its
-# status). Exits non-zero when the build of the kernel tests or the benchmark, any kernel
-# test, or the benchmark fails; the omnirm binary is built afterwards only if time allows,
-# and its failure is logged without changing the exit status.
+# kernels vs SDPA flash, ratios and TFLOP/s), mfu_bench.txt (omnirm_bench_mfu: training
+# step of a 0.5B-class Qwen2 reward model on 4096-token rows, TFLOP/s and MFU) and
+# results.txt (one line per step and its status). Exits non-zero when the build of the kernel
+# tests or the benchmarks, any kernel test, or a benchmark fails; the omnirm binary is built
+# afterwards only if time allows, and its failure is logged without changing the exit status.
 # Environment: PYTHON (default python3), OMNIRM_JOBS (default 16), OMNIRM_GPU_BUILD_DIR
 # (default <repo>/build-gpu, kept between runs on a warm machine), OMNIRM_DEB_PREFIX (default
 # /tmp/omnirm-debs), OMNIRM_CUDA_ARCH (default 90), OMNIRM_BUILD_SECONDS (default 240),
 # OMNIRM_TEST_SECONDS (default 240, cap on the kernel tests), OMNIRM_BENCH_SECONDS (default 120,
-# cap on the attention benchmark).
+# cap on each benchmark).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ DEB_PREFIX="${OMNIRM_DEB_PREFIX:-/tmp/omnirm-debs}"
 CUDA_ARCH="${OMNIRM_CUDA_ARCH:-90}"
 OMNIRM_BUILD_SECONDS="${OMNIRM_BUILD_SECONDS:-240}"  # cap on the optional omnirm build
 OMNIRM_TEST_SECONDS="${OMNIRM_TEST_SECONDS:-240}"    # cap on the kernel tests (a hung kernel)
-OMNIRM_BENCH_SECONDS="${OMNIRM_BENCH_SECONDS:-120}"  # cap on the attention benchmark
+OMNIRM_BENCH_SECONDS="${OMNIRM_BENCH_SECONDS:-120}"  # cap on each benchmark
 
 mkdir -p "$OUT_DIR"
 LOG="$OUT_DIR/gpu_check.log"
@@ -123,10 +124,11 @@ main() {
   setup_environment
   configure
 
-  say "building omnirm_test_kernels and omnirm_bench_attention"
-  if ! ninja -C "$BUILD_DIR" -j "$JOBS" omnirm_test_kernels omnirm_bench_attention; then
+  say "building omnirm_test_kernels, omnirm_bench_attention and omnirm_bench_mfu"
+  if ! ninja -C "$BUILD_DIR" -j "$JOBS" omnirm_test_kernels omnirm_bench_attention \
+    omnirm_bench_mfu; then
     record build failed
-    die "building omnirm_test_kernels / omnirm_bench_attention failed"
+    die "building omnirm_test_kernels / omnirm_bench_attention / omnirm_bench_mfu failed"
   fi
   record build ok
 
@@ -147,6 +149,14 @@ main() {
   cat "$OUT_DIR/attention_bench.txt"
   say "omnirm_bench_attention exited with $bench_status"
   record attention_bench "$([ "$bench_status" -eq 0 ] && echo ok || echo "failed($bench_status)")"
+
+  say "running omnirm_bench_mfu (at most ${OMNIRM_BENCH_SECONDS}s)"
+  timeout "$OMNIRM_BENCH_SECONDS" "$BUILD_DIR/tests/omnirm_bench_mfu" --device cuda \
+    >"$OUT_DIR/mfu_bench.txt" 2>&1
+  local mfu_status=$?
+  cat "$OUT_DIR/mfu_bench.txt"
+  say "omnirm_bench_mfu exited with $mfu_status"
+  record mfu_bench "$([ "$mfu_status" -eq 0 ] && echo ok || echo "failed($mfu_status)")"
 
   # The optional build gets what is left of 7 minutes, at most OMNIRM_BUILD_SECONDS.
   local build_seconds=$((420 - (SECONDS - START_SECONDS)))
@@ -171,7 +181,11 @@ main() {
     say "FAILED: attention benchmark"
     exit "$bench_status"
   fi
-  say "OK: kernel tests passed, attention benchmark in $OUT_DIR/attention_bench.txt"
+  if [ "$mfu_status" -ne 0 ]; then
+    say "FAILED: MFU benchmark"
+    exit "$mfu_status"
+  fi
+  say "OK: kernel tests passed; benchmarks in $OUT_DIR/attention_bench.txt and mfu_bench.txt"
 }
 
 main
