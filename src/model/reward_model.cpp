@@ -12,6 +12,8 @@
 #include "omnirm/model/activation_checkpoint.h"
 #include "omnirm/model/media_splice.h"
 #include "omnirm/ops/autocast.h"
+#include "omnirm/ops/bt_loss.h"
+#include "omnirm/ops/reward_head.h"
 
 namespace omnirm::model {
 
@@ -81,19 +83,36 @@ at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
   return score_->forward(h).squeeze(-1);
 }
 
-RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
+at::Tensor RewardModelImpl::hidden_states(const ModelInputs& inputs) {
   const bool on_cuda = inputs.tokens.is_cuda();
   const ops::AttentionBackend backend =
       ops::resolve_attention_backend(config_.attention_backend, on_cuda);
   at::Tensor embeds = model_->embed(inputs.tokens);  // [N, D]
   const MediaFeatures features = media_->forward(inputs.media);
   embeds = splice_media(embeds, inputs.media, features);
-  at::Tensor hidden = model_->forward_embeds(embeds, inputs.positions, inputs.layout, backend);
+  return model_->forward_embeds(embeds, inputs.positions, inputs.layout, backend);
+}
+
+RewardOutput RewardModelImpl::forward(const ModelInputs& inputs) {
+  const at::Tensor hidden = hidden_states(inputs);
   // Only the last token of each response reaches the head.
   at::Tensor last = at::cat({inputs.chosen_last, inputs.rejected_last});
   at::Tensor rewards = score_hidden(hidden.index_select(0, last));
   const int64_t pairs = inputs.chosen_last.size(0);
   return RewardOutput{rewards.narrow(0, 0, pairs), rewards.narrow(0, pairs, pairs)};
+}
+
+RewardLoss RewardModelImpl::loss(const ModelInputs& inputs, double centering) {
+  if (config_.head_dropout > 0.0 && is_training()) {
+    const RewardOutput rewards = forward(inputs);
+    ops::AutocastScope fp32(inputs.tokens.device().type(), ops::Precision::fp32);
+    return {ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, centering),
+            rewards.chosen.detach(), rewards.rejected.detach()};
+  }
+  const ops::RewardHeadLoss out =
+      ops::reward_head_loss(hidden_states(inputs), inputs.chosen_last, inputs.rejected_last,
+                            score_->weight, score_->bias, inputs.margins, centering);
+  return {out.loss, out.reward_chosen, out.reward_rejected};
 }
 
 void RewardModelImpl::set_activation_checkpointing(int64_t every) {

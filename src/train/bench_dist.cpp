@@ -16,7 +16,6 @@
 #include "omnirm/dist/grad_sync.h"
 #include "omnirm/dist/world.h"
 #include "omnirm/dist/zero.h"
-#include "omnirm/ops/bt_loss.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/step.h"
@@ -72,8 +71,7 @@ std::vector<int64_t> batch_at(const Setup& setup, int64_t batch, int64_t step) {
 // The loss of one micro-batch, ready for backward.
 at::Tensor micro_loss(model::RewardModelImpl& model, const model::ModelInputs& inputs,
                       const Config& config) {
-  const model::RewardOutput rewards = model.forward(inputs);
-  return ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, config.train.centering);
+  return model.loss(inputs, config.train.centering).loss;
 }
 
 double slowest(dist::Communicator& comm, double value, std::string_view what) {

@@ -12,7 +12,6 @@
 #include "omnirm/dist/grad_sync.h"
 #include "omnirm/dist/zero.h"
 #include "omnirm/ops/autocast.h"
-#include "omnirm/ops/bt_loss.h"
 #include "omnirm/train/batching.h"
 
 namespace omnirm::train {
@@ -81,13 +80,12 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
       const PackedBatch& packed = micro_batches[static_cast<size_t>(k)];
       const data::PairBatch& batch = packed.pairs;
       const model::ModelInputs inputs = make_model_inputs(packed, device);
-      model::RewardOutput rewards;
+      model::RewardLoss out;
       {
         ops::AutocastScope autocast(device.type(), precision);
-        rewards = model.forward(inputs);
+        out = model.loss(inputs, tc.centering);  // the fused head + loss on CUDA
       }
-      const at::Tensor loss =
-          ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, tc.centering);
+      const at::Tensor& loss = out.loss;
       const double weight = double(batch.pairs()) * world / double(global_pairs);
       weighted = loss * weight;
       if (parallel.grad_sync != nullptr) {
@@ -96,7 +94,7 @@ StepStats optimizer_step(model::RewardModelImpl& model, torch::optim::Optimizer&
       }
       stats.loss += loss.item<double>() * weight;
       stats.pairs += batch.pairs();
-      stats.correct += (rewards.chosen > rewards.rejected).sum().item<int64_t>();
+      stats.correct += (out.chosen > out.rejected).sum().item<int64_t>();
       stats.data_tokens += batch.data_tokens;
       stats.backbone_tokens += batch.tokens_in_batch();
       stats.media_items += packed.media_items;

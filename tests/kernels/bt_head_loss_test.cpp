@@ -17,6 +17,8 @@
 
 #include "kernels/gpu_skip.h"
 
+#include "omnirm/ops/reward_head.h"
+
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/bt_head_loss_cuda.h"
 #endif
@@ -316,6 +318,44 @@ TEST(BtHeadLossCuda, OptionalBiasMarginAndWeightGradient) {
   EXPECT_FALSE(weight.grad().defined());
 #endif
 }
+
+#ifdef OMNIRM_WITH_CUDA
+// ops::reward_head_loss, which the model's loss() calls, takes the fused op for CUDA tensors,
+// and gives what its composed path gives on the CPU for the same inputs: fp32 hidden states
+// to 1e-5, bf16 ones (both paths read the same bf16 values, compute in fp32, and round dH
+// to bf16 once) to 1e-5 in loss and rewards and one bf16 unit in dH.
+TEST(RewardHeadLossCuda, FusedOnCudaMatchesTheComposedPath) {
+  OMNIRM_SKIP_WITHOUT_GPU();
+  const at::Device device(at::kCUDA, 0);
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const HeadLossInputs inputs = make_inputs(dtype, 7, 64, false);
+    const auto run_on = [&](at::Device where) {
+      const at::Tensor hidden = inputs.hidden.to(where).requires_grad_(true);
+      const at::Tensor weight = inputs.head_weight.to(where).requires_grad_(true);
+      const at::Tensor bias = inputs.head_bias.to(where).requires_grad_(true);
+      EXPECT_EQ(omnirm::ops::reward_head_loss_is_fused(hidden, weight), where.is_cuda());
+      const omnirm::ops::RewardHeadLoss out = omnirm::ops::reward_head_loss(
+          hidden, inputs.chosen_index.to(where), inputs.rejected_index.to(where), weight, bias,
+          inputs.margin.to(where), 0.01);
+      out.loss.backward();
+      return HeadLossResult{out.loss.detach().cpu(),   out.reward_chosen.cpu(),
+                            out.reward_rejected.cpu(), hidden.grad().cpu(),
+                            weight.grad().cpu(),       bias.grad().cpu()};
+    };
+    const HeadLossResult fused = run_on(device);
+    const HeadLossResult composed = run_on(at::Device(at::kCPU));
+    const double hidden_tolerance = dtype == at::kFloat ? 1e-5 : std::ldexp(1.0, -7);
+    EXPECT_LE(max_abs_error(fused.loss, composed.loss), 1e-5);
+    EXPECT_LE(max_abs_error(fused.reward_chosen, composed.reward_chosen), 1e-5);
+    EXPECT_LE(max_abs_error(fused.reward_rejected, composed.reward_rejected), 1e-5);
+    EXPECT_LE(max_abs_error(fused.grad_weight, composed.grad_weight), 1e-5);
+    EXPECT_LE(max_abs_error(fused.grad_bias, composed.grad_bias), 1e-5);
+    EXPECT_LE(max_abs_error(fused.grad_hidden, composed.grad_hidden),
+              hidden_tolerance * max_abs(composed.grad_hidden) + 1e-7);
+  }
+}
+
+#endif  // OMNIRM_WITH_CUDA
 
 // Tensors of the wrong kind are refused before anything reaches the device; this runs
 // wherever the op is built, GPU or not.

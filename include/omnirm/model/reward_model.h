@@ -35,6 +35,13 @@ struct RewardOutput {
   at::Tensor rejected;  // [B] fp32
 };
 
+// A batch's training loss and the rewards behind it.
+struct RewardLoss {
+  at::Tensor loss;      // 0-dim fp32, differentiable
+  at::Tensor chosen;    // [B] fp32, detached
+  at::Tensor rejected;  // [B] fp32, detached
+};
+
 class BackboneImpl : public torch::nn::Module {
  public:
   BackboneImpl(const ModelConfig& config, int64_t vocab_size);
@@ -65,6 +72,10 @@ class RewardModelImpl : public torch::nn::Module {
   // Token embeddings → media features spliced in at their slots → backbone → head at the
   // last token of each response.
   RewardOutput forward(const ModelInputs& inputs);
+  // The Bradley–Terry loss of the batch (ops::bt_loss of forward's rewards with the batch's
+  // margins): the head and the loss in one fused op on CUDA (ops/reward_head.h), unless head
+  // dropout is active, which only the composed path applies.
+  RewardLoss loss(const ModelInputs& inputs, double centering);
   // hidden [B, D] (any float dtype) → rewards [B] fp32 (dropout applies in training mode).
   at::Tensor score_hidden(const at::Tensor& hidden);
 
@@ -79,6 +90,9 @@ class RewardModelImpl : public torch::nn::Module {
   void set_activation_checkpointing(int64_t every);
 
  private:
+  // Token embeddings, media spliced in, backbone: final-norm hidden states [N, D].
+  at::Tensor hidden_states(const ModelInputs& inputs);
+
   ModelConfig config_;
   int64_t vocab_size_;
   Backbone model_{nullptr};

@@ -2,9 +2,9 @@
 // (hidden 896, 24 layers, 14 query / 2 key-value heads of 64, MLP 4864, vocabulary 151936;
 // no LM head) on pair-prefix rows of 4096 tokens (prompt:response 4:1, chosen and rejected
 // equally long), as the trainer runs a step: bf16 autocast over fp32 weights, the model's
-// automatic attention backend (the CUDA kernels on a GPU), the BT loss, backward, gradient
-// clipping and AdamW. It prints step time, tokens/s, model TFLOP/s and MFU against a peak
-// (default 989 TFLOP/s, dense bf16 of an H100 / H200 SXM).
+// automatic choices (the CUDA attention kernels and the fused head + BT loss on a GPU),
+// backward, gradient clipping and AdamW. It prints step time, tokens/s, model TFLOP/s and MFU
+// against a peak (default 989 TFLOP/s, dense bf16 of an H100 / H200 SXM).
 //
 // Model FLOPs per step, the usual MFU count (recomputation and tile skipping aside):
 //   6 x (backbone weights without the embedding table) x tokens     (forward + backward)
@@ -32,7 +32,6 @@
 #include "omnirm/model/reward_model.h"
 #include "omnirm/ops/attention.h"
 #include "omnirm/ops/autocast.h"
-#include "omnirm/ops/bt_loss.h"
 
 namespace {
 
@@ -159,13 +158,11 @@ int run(const Options& options) {
 
   const auto step = [&] {
     optimizer.zero_grad();
-    omnirm::model::RewardOutput rewards;
+    at::Tensor loss;
     {
       omnirm::ops::AutocastScope autocast(device.type(), omnirm::ops::Precision::bf16);
-      rewards = model->forward(batch.inputs);
+      loss = model->loss(batch.inputs, 0.0).loss;  // the fused head + loss on CUDA
     }
-    const at::Tensor loss =
-        omnirm::ops::bt_loss(rewards.chosen, rewards.rejected, batch.inputs.margins, 0.0);
     loss.backward();
     torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
     optimizer.step();

@@ -1,5 +1,6 @@
 // The reward model: the pair-prefix packed layout gives the rewards of the naive
-// two-sequence layout, for pairs of mixed lengths, in fp64 (1e-10) and fp32 (2e-5).
+// two-sequence layout, for pairs of mixed lengths, in fp64 (1e-10) and fp32 (2e-5); its loss
+// is bt_loss of its rewards, with and without head dropout.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -8,6 +9,7 @@
 
 #include "omnirm/data/pair_batch.h"
 #include "omnirm/model/reward_model.h"
+#include "omnirm/ops/bt_loss.h"
 
 namespace {
 
@@ -118,6 +120,42 @@ TEST(RewardModel, GradientsReachEveryParameter) {
   for (const auto& p : model->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(p.value().grad().abs().sum().item<double>(), 0.0) << p.key();
+  }
+}
+
+// loss() is bt_loss of forward()'s rewards with the batch's margins, to the bit: on the CPU
+// through ops::reward_head_loss, and with head dropout active (training) through forward()
+// itself (the same dropout mask from the same generator state).
+TEST(RewardModel, LossIsBtLossOfTheRewards) {
+  for (const double dropout : {0.0, 0.3}) {
+    at::manual_seed(2);
+    ModelConfig config;
+    config.hidden_size = 16;
+    config.num_heads = 2;
+    config.num_kv_heads = 1;
+    config.intermediate_size = 32;
+    config.head_dropout = dropout;
+    omnirm::model::RewardModel model(config, 30);
+    omnirm::model::initialize_weights(*model);
+    model->train();
+    const auto pairs = random_pairs(30);
+    std::vector<const PairTokens*> pointers;
+    for (const auto& p : pairs) pointers.push_back(&p);
+    const std::vector<float> margins = {0.5f, 0.0f, 1.0f, 0.25f};
+    const omnirm::model::ModelInputs inputs =
+        inputs_of(omnirm::data::pack_pairs(pointers, margins, true));
+
+    at::manual_seed(9);
+    const omnirm::model::RewardLoss loss = model->loss(inputs, 0.01);
+    at::manual_seed(9);
+    const omnirm::model::RewardOutput rewards = model->forward(inputs);
+    const at::Tensor expected =
+        omnirm::ops::bt_loss(rewards.chosen, rewards.rejected, inputs.margins, 0.01);
+    EXPECT_TRUE(at::equal(loss.loss, expected)) << "head dropout " << dropout;
+    EXPECT_TRUE(at::equal(loss.chosen, rewards.chosen.detach()));
+    EXPECT_TRUE(at::equal(loss.rejected, rewards.rejected.detach()));
+    EXPECT_TRUE(loss.loss.requires_grad());
+    EXPECT_FALSE(loss.chosen.requires_grad());
   }
 }
 
