@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "kernels/gpu_skip.h"
+#include "support/torch_error.h"
 
 #include "omnirm/ops/reward_head.h"
 
@@ -383,38 +384,30 @@ TEST(BtHeadLossCuda, RejectsMismatchedShapesAndDtypes) {
   const at::Tensor weight = inputs.head_weight.to(device);
   const at::Tensor bias = inputs.head_bias.to(device);
   const at::Tensor margin = inputs.margin.to(device);
-  const auto message_of = [](const auto& call) -> std::string {
-    try {
-      call();
-    } catch (const c10::Error& error) {
-      return error.what();
-    }
-    return "";
-  };
   using omnirm::ops::cuda::bt_head_loss_cuda;
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden.to(at::kDouble), chosen, rejected, weight, bias, margin,
                                 0.0);
             }).find("hidden"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden, chosen.to(at::kInt), rejected, weight, bias, margin, 0.0);
             }).find("chosen_index"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden, chosen, rejected.slice(0, 0, 3), weight, bias, margin, 0.0);
             }).find("rejected_index"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden, chosen, rejected, weight.slice(1, 0, 32), bias, margin,
                                 0.0);
             }).find("head_weight"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden.t(), chosen, rejected, weight, bias, margin, 0.0);
             }).find("hidden"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               bt_head_loss_cuda(hidden, chosen, rejected, weight, bias, margin.slice(0, 0, 2), 0.0);
             }).find("margin"),
             std::string::npos);

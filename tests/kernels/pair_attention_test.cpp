@@ -25,6 +25,7 @@
 
 #include "kernels/attention_rule.h"
 #include "kernels/gpu_skip.h"
+#include "support/torch_error.h"
 
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/pair_attention_cuda.h"
@@ -172,31 +173,23 @@ TEST(PairAttentionCuda, RejectsBadInputs) {
   const at::Tensor q = problem.q.to(device, at::kHalf);
   const at::Tensor k = problem.k.to(device, at::kHalf);
   const at::Tensor v = problem.v.to(device, at::kHalf);
-  const auto message_of = [](const std::function<void()>& call) -> std::string {
-    try {
-      call();
-    } catch (const c10::Error& error) {
-      return error.what();
-    }
-    return "";
-  };
   using omnirm::ops::cuda::pair_attention_cuda;
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               pair_attention_cuda(q.to(at::kFloat), k, v, layout.row_offsets, layout.segments,
                                   layout.max_row_length);
             }).find("bfloat16 or float16"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               pair_attention_cuda(q, k, v, layout.row_offsets.to(at::kInt), layout.segments,
                                   layout.max_row_length);
             }).find("row_offsets"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments.cpu(),
                                   layout.max_row_length);
             }).find("segments"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               pair_attention_cuda(q, k, v, layout.row_offsets, layout.segments, 0);
             }).find("max_row_length"),
             std::string::npos);

@@ -13,6 +13,7 @@
 #include "omnirm/ops/autocast.h"
 #include "omnirm/ops/bt_loss.h"
 #include "omnirm/ops/reward_head.h"
+#include "support/torch_error.h"
 
 namespace {
 
@@ -120,20 +121,12 @@ TEST(RewardHeadLoss, TheHeadStaysFp32InsideBf16Autocast) {
 
 TEST(RewardHeadLoss, RefusesMismatchedShapes) {
   const HeadInputs in = make_head_inputs(1);
-  const auto message_of = [](const auto& call) -> std::string {
-    try {
-      call();
-    } catch (const c10::Error& error) {
-      return error.what();
-    }
-    return "";
-  };
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               omnirm::ops::reward_head_loss(in.hidden, in.chosen, in.rejected,
                                             in.weight.narrow(1, 0, 8), in.bias, in.margin, 0.0);
             }).find("head_weight"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
+  EXPECT_NE(omnirm::testing::torch_error_of([&] {
               omnirm::ops::reward_head_loss(in.hidden, in.chosen, in.rejected.narrow(0, 0, 2),
                                             in.weight, in.bias, in.margin, 0.0);
             }).find("rejected_index"),
