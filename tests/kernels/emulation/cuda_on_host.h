@@ -1,8 +1,10 @@
 // The CUDA C++ spellings the kernels in kernels/ use, defined for a host compiler on top of
 // the SIMT executor (simt.h), so that their device code compiles and runs on the host. Include
 // it before any kernel header, with PAIR_ATTENTION_HOST_EMULATION defined (that selects
-// pair_attention_ptx_emulated.h for the PTX primitives). The CUDA headers for bf16 / fp16 and
-// the runtime API types are the toolkit's own, which support host compilers.
+// pair_attention_ptx_emulated.h for the PTX primitives) and, for kernels whose shared memory
+// is declared in the block, CUDA_ON_HOST_STATIC_SHARED (see __shared__ below). The CUDA
+// headers for bf16 / fp16 and the runtime API types are the toolkit's own, which support host
+// compilers.
 #pragma once
 
 #include <cuda_bf16.h>

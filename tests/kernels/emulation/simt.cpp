@@ -174,8 +174,8 @@ void run_block(State& s, std::mt19937_64& random) {
   // other as far as their barriers let them. A sweep after one without progress offers every
   // thread a turn, and only such a sweep can find a deadlock.
   const bool shuffle = s.options.schedule_seed != 0;
-  std::vector<uint32_t> warp_turn_mask(threads / 32,
-                                       0);  // a sweep skips the warp if any bit is set
+  // A sweep skips a warp when a random number has any bit of its mask set.
+  std::vector<uint32_t> warp_turn_mask(threads / 32, 0);
   if (shuffle) {
     for (uint32_t& mask : warp_turn_mask) {
       mask = (1u << (random() % 4)) - 1;
