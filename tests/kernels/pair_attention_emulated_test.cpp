@@ -2,11 +2,11 @@
 // compiled by the host compiler and executed by a SIMT executor with the PTX ISA's fragment
 // layouts) and checked like the GPU runs: FlashAttention's rule against the fp32 reference,
 // forward and backward, over odd lengths, empty responses, one-token prompts, whole tiles to
-// skip, plain causal rows, GQA ratios 1, 2 and 4, head dims 64 and 128, bf16 and fp16. Also:
-// a shuffled thread schedule with copies landing as soon as they are issued gives the same
-// bits (no race between the kernels' barriers), and a kernel given rows with the segment rule
-// dropped fails the rule. These run without a GPU; they are left out on the GPU machine,
-// where the same checks run on the real kernels.
+// skip, plain causal rows, segment codes other than 0/1/2, GQA ratios 1, 2 and 4, head dims
+// 64 and 128, bf16 and fp16. Also: a shuffled thread schedule with copies landing as soon as
+// they are issued gives the same bits (no race between the kernels' barriers), and a kernel
+// given rows with the segment rule dropped fails the rule. These run without a GPU; they are left
+// out on the GPU machine, where the same checks run on the real kernels.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -205,6 +205,21 @@ TEST(PairAttentionEmulated, ScheduleAndCopyTimingDoNotChangeTheBits) {
   EXPECT_TRUE(at::equal(in_order.dq, shuffled.dq));
   EXPECT_TRUE(at::equal(in_order.dk, shuffled.dk));
   EXPECT_TRUE(at::equal(in_order.dv, shuffled.dv));
+}
+
+// Segment codes are any int8 (pair_attention.h): several responses after one prompt (codes
+// 3, 4, 5, each with its own summary bit) and codes outside [0, 7), which share one summary
+// bit (7 and -3 here), so tiles of them are masked element by element, never taken as full.
+TEST(PairAttentionEmulated, AnySegmentCodesMeetTheFlashRule) {
+  const at::Device cpu(at::kCPU);
+  Rows rows;
+  rows.add({{0, 40}, {7, 150}, {-3, 150}});
+  rows.add({{0, 30}, {3, 50}, {4, 50}, {5, 50}});
+  const Problem problem = make_problem(rows, 1, 2, 64, cpu, 17);
+  for (const std::string& failure :
+       check_flash_rule(emulated_attention(problem.layout), problem, at::kBFloat16, cpu)) {
+    ADD_FAILURE() << failure;
+  }
 }
 
 // The check can fail: the kernels given every token as prompt (plain causal rows) do not
