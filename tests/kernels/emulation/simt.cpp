@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace simt {
@@ -37,8 +39,9 @@ struct Fiber {
   // The barrier this fiber waits at and the generation it waits to see end (nullptr: runnable).
   const Barrier* waiting_at = nullptr;
   uint64_t waiting_generation = 0;
-  std::vector<Copy> pending;       // issued copies not yet landed, in issue order
-  std::vector<size_t> group_ends;  // committed groups: end index into `pending`
+  // Issued copies not yet landed: committed groups, oldest first, and the open group.
+  std::deque<std::vector<Copy>> committed;
+  std::vector<Copy> open;
 };
 
 struct Warp {
@@ -83,14 +86,19 @@ void yield_to_scheduler() {
   swapcontext(&s.fibers[static_cast<size_t>(s.current)].context, &s.scheduler);
 }
 
+// Lets every fiber waiting at `barrier` go on.
+void release(Barrier& barrier) {
+  barrier.arrived = 0;
+  ++barrier.generation;
+}
+
 // Arrives at `barrier`, which `expected` participants must reach, and waits for the others.
 void arrive_and_wait(Barrier& barrier, int expected) {
   State& s = state();
   s.progress = true;
   const uint64_t generation = barrier.generation;
   if (++barrier.arrived >= expected) {
-    barrier.arrived = 0;
-    ++barrier.generation;
+    release(barrier);
     return;
   }
   Fiber& fiber = current_fiber();
@@ -111,14 +119,17 @@ void land(const Copy& copy) {
   }
 }
 
-// Lands the first `count` pending copies of `fiber`.
-void land_pending(Fiber& fiber, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    land(fiber.pending[i]);
+void land_all(const std::vector<Copy>& copies) {
+  for (const Copy& copy : copies) {
+    land(copy);
   }
-  fiber.pending.erase(fiber.pending.begin(), fiber.pending.begin() + static_cast<long>(count));
-  for (size_t& end : fiber.group_ends) {
-    end -= count;
+}
+
+// Lands the oldest committed groups of `fiber` until at most `keep` remain.
+void land_committed(Fiber& fiber, size_t keep) {
+  while (fiber.committed.size() > keep) {
+    land_all(fiber.committed.front());
+    fiber.committed.pop_front();
   }
 }
 
@@ -126,14 +137,14 @@ void run_fiber() {
   State& s = *g_state;
   (*s.kernel)();
   Fiber& fiber = current_fiber();
-  land_pending(fiber, fiber.pending.size());  // copies still in flight land eventually
+  land_committed(fiber, 0);  // copies still in flight land eventually
+  land_all(fiber.open);
   fiber.done = true;
   --s.live;
   s.progress = true;
   // Exited threads no longer take part in block barriers.
   if (s.block_barrier.arrived > 0 && s.block_barrier.arrived >= s.live) {
-    s.block_barrier.arrived = 0;
-    ++s.block_barrier.generation;
+    release(s.block_barrier);
   }
   // Returning resumes uc_link, the scheduler.
 }
@@ -158,8 +169,8 @@ void run_block(State& s, std::mt19937_64& random) {
     }
     fiber.done = false;
     fiber.waiting_at = nullptr;
-    fiber.pending.clear();
-    fiber.group_ends.clear();
+    fiber.committed.clear();
+    fiber.open.clear();
     getcontext(&fiber.context);
     fiber.context.uc_stack.ss_sp = fiber.stack.get();
     fiber.context.uc_stack.ss_size = kStackBytes;
@@ -292,25 +303,18 @@ void async_copy(uint32_t offset, const void* source, uint32_t bytes, bool valid)
   if (state().options.copy_timing == CopyTiming::kAtIssue) {
     land(copy);
   } else {
-    current_fiber().pending.push_back(copy);
+    current_fiber().open.push_back(copy);
   }
 }
 
 void async_commit() {
   Fiber& fiber = current_fiber();
-  fiber.group_ends.push_back(fiber.pending.size());
+  fiber.committed.push_back(std::move(fiber.open));
+  fiber.open.clear();
 }
 
 void async_wait(int pending_groups) {
-  Fiber& fiber = current_fiber();
-  const auto groups = static_cast<int>(fiber.group_ends.size());
-  if (groups <= pending_groups) {
-    return;
-  }
-  const auto landed_groups = static_cast<size_t>(groups - pending_groups);
-  land_pending(fiber, fiber.group_ends[landed_groups - 1]);
-  fiber.group_ends.erase(fiber.group_ends.begin(),
-                         fiber.group_ends.begin() + static_cast<long>(landed_groups));
+  land_committed(current_fiber(), static_cast<size_t>(std::max(pending_groups, 0)));
 }
 
 void fail(const std::string& message) {
