@@ -45,6 +45,10 @@ struct BackwardConfig {
   static constexpr int kSharedBytes =
       (2 * kKVElements + 4 * kQElements + kDsElements) * 2 + 4 * kBlockM * 4;
   static_assert(kWarps % kDqMTiles == 0 && kDqNBlocks % 2 == 0, "dQ split");
+  // The launch grid is (key_tiles, Hkv, rows).
+  static constexpr unsigned key_tiles(int max_row_length) {
+    return static_cast<unsigned>((max_row_length + kBlockN - 1) / kBlockN);
+  }
   static_assert(kBlockM % kSummaryTile == 0 && kBlockN % kSummaryTile == 0,
                 "tiles are whole summary entries");
 };
@@ -381,8 +385,7 @@ cudaError_t launch_backward(const PairAttentionParams& params) {
   if (status != cudaSuccess) {
     return status;
   }
-  const dim3 grid((params.max_row_length + Config::kBlockN - 1) / Config::kBlockN,
-                  params.num_kv_heads, params.num_rows);
+  const dim3 grid(Config::key_tiles(params.max_row_length), params.num_kv_heads, params.num_rows);
   kernel<<<grid, Config::kThreads, Config::kSharedBytes, params.stream>>>(params);
   return cudaGetLastError();
 }

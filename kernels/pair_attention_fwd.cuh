@@ -46,6 +46,10 @@ struct ForwardConfig {
   static constexpr int kKVElements = kBlockN * kHeadDim;
   // Q, then K buffers 0 and 1, then V buffers 0 and 1 (2-byte elements).
   static constexpr int kSharedBytes = (kQElements + 4 * kKVElements) * 2;
+  // The launch grid is (query_tiles, Hq, rows).
+  static constexpr unsigned query_tiles(int max_row_length) {
+    return static_cast<unsigned>((max_row_length + kBlockM - 1) / kBlockM);
+  }
 };
 
 constexpr float kLog2e = 1.4426950408889634f;
@@ -354,8 +358,7 @@ cudaError_t launch_forward(const PairAttentionParams& params) {
   if (status != cudaSuccess) {
     return status;
   }
-  const dim3 grid((params.max_row_length + Config::kBlockM - 1) / Config::kBlockM, params.num_heads,
-                  params.num_rows);
+  const dim3 grid(Config::query_tiles(params.max_row_length), params.num_heads, params.num_rows);
   kernel<<<grid, Config::kThreads, Config::kSharedBytes, params.stream>>>(params);
   return cudaGetLastError();
 }

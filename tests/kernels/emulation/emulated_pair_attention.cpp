@@ -54,9 +54,9 @@ template <typename T, int kHeadDim>
 void run_forward(const PairAttentionParams& params, const simt::LaunchOptions& options) {
   using Config = ForwardConfig<kHeadDim>;
   run_summary(params, options);
-  const simt::Dim3 grid{
-      static_cast<unsigned>((params.max_row_length + Config::kBlockM - 1) / Config::kBlockM),
-      static_cast<unsigned>(params.num_heads), static_cast<unsigned>(params.num_rows)};
+  const simt::Dim3 grid{Config::query_tiles(params.max_row_length),
+                        static_cast<unsigned>(params.num_heads),
+                        static_cast<unsigned>(params.num_rows)};
   launch(grid, Config::kThreads, Config::kSharedBytes, options,
          [&] { pair_attention_forward_kernel<T, kHeadDim>(params); });
 }
@@ -72,9 +72,9 @@ void run_backward(const PairAttentionParams& params, const simt::LaunchOptions& 
                          static_cast<const T*>(params.grad_output), params.num_tokens,
                          params.num_heads, params.head_dim, params.grad_output_dot);
   });
-  const simt::Dim3 grid{
-      static_cast<unsigned>((params.max_row_length + Config::kBlockN - 1) / Config::kBlockN),
-      static_cast<unsigned>(params.num_kv_heads), static_cast<unsigned>(params.num_rows)};
+  const simt::Dim3 grid{Config::key_tiles(params.max_row_length),
+                        static_cast<unsigned>(params.num_kv_heads),
+                        static_cast<unsigned>(params.num_rows)};
   launch(grid, Config::kThreads, Config::kSharedBytes, options,
          [&] { pair_attention_backward_kernel<T, kHeadDim>(params); });
   launch(simt::Dim3{kSmallKernelBlocks, 1, 1}, kSmallKernelThreads, 0, options, [&] {
