@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds omnirm on the CUDA machine and runs the kernel tests, the attention benchmark and the
-# whole-model MFU benchmark there, in one go and well inside 8 minutes. That machine has nvcc, cmake, ninja and python3
-# with torch (2.11.0+cu130) but no package manager and no network: the small Debian libraries
-# omnirm needs travel as .deb files in <repo>/.debs/ (made by tools/fetch_gpu_debs.sh) and are
-# unpacked with dpkg -x.
+# whole-model MFU benchmark there, in one go and well inside 8 minutes. That machine has nvcc,
+# cmake, ninja and python3 with torch (2.11.0+cu130) but no package manager and no network:
+# the small Debian libraries omnirm needs travel as .deb files in <repo>/.debs/ (made by
+# tools/fetch_gpu_debs.sh) and are unpacked with dpkg -x.
 #   tools/gpu_check.sh
 # Writes under ${OUT:-/tmp/omnirm-gpu}: gpu_check.log (everything printed), kernel_tests.json
 # (GoogleTest results), attention_bench.txt (omnirm_bench_attention: the CUDA pair-attention
@@ -117,6 +117,20 @@ configure() {
     die "cmake configure failed (output above)"
 }
 
+# run_benchmark NAME BINARY [ARGS...]: runs tests/BINARY for at most OMNIRM_BENCH_SECONDS,
+# its output into $OUT_DIR/NAME.txt and the log, its status into results.txt; returns it.
+run_benchmark() {
+  local name=$1 binary=$2
+  shift 2
+  say "running $binary (at most ${OMNIRM_BENCH_SECONDS}s)"
+  timeout "$OMNIRM_BENCH_SECONDS" "$BUILD_DIR/tests/$binary" "$@" >"$OUT_DIR/$name.txt" 2>&1
+  local status=$?
+  cat "$OUT_DIR/$name.txt"
+  say "$binary exited with $status"
+  record "$name" "$([ "$status" -eq 0 ] && echo ok || echo "failed($status)")"
+  return "$status"
+}
+
 main() {
   say "repo $ROOT, build $BUILD_DIR, output $OUT_DIR, jobs $JOBS"
   show_gpu full
@@ -142,21 +156,11 @@ main() {
   say "omnirm_test_kernels exited with $test_status"
   record kernel_tests "$([ "$test_status" -eq 0 ] && echo ok || echo "failed($test_status)")"
 
-  say "running omnirm_bench_attention (at most ${OMNIRM_BENCH_SECONDS}s)"
-  timeout "$OMNIRM_BENCH_SECONDS" "$BUILD_DIR/tests/omnirm_bench_attention" \
-    >"$OUT_DIR/attention_bench.txt" 2>&1
-  local bench_status=$?
-  cat "$OUT_DIR/attention_bench.txt"
-  say "omnirm_bench_attention exited with $bench_status"
-  record attention_bench "$([ "$bench_status" -eq 0 ] && echo ok || echo "failed($bench_status)")"
-
-  say "running omnirm_bench_mfu (at most ${OMNIRM_BENCH_SECONDS}s)"
-  timeout "$OMNIRM_BENCH_SECONDS" "$BUILD_DIR/tests/omnirm_bench_mfu" --device cuda \
-    >"$OUT_DIR/mfu_bench.txt" 2>&1
-  local mfu_status=$?
-  cat "$OUT_DIR/mfu_bench.txt"
-  say "omnirm_bench_mfu exited with $mfu_status"
-  record mfu_bench "$([ "$mfu_status" -eq 0 ] && echo ok || echo "failed($mfu_status)")"
+  local bench_status mfu_status
+  run_benchmark attention_bench omnirm_bench_attention
+  bench_status=$?
+  run_benchmark mfu_bench omnirm_bench_mfu --device cuda
+  mfu_status=$?
 
   # The optional build gets what is left of 7 minutes, at most OMNIRM_BUILD_SECONDS.
   local build_seconds=$((420 - (SECONDS - START_SECONDS)))
