@@ -1,17 +1,18 @@
 // A 64-bit content hash in the style of xxHash64: four independent multiply-rotate lanes over
 // 32-byte blocks (so the loop runs at several GB/s), then the tail, the length and a final
 // avalanche. Words are read as little-endian on every host, so values are portable.
-#include "omnirm/media/content_hash.h"
+#include "omnirm/core/content_hash.h"
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "omnirm/core/error.h"
 
-namespace omnirm::media {
+namespace omnirm {
 namespace {
 
 constexpr uint64_t kPrimeA = 0x9E3779B97F4A7C15ull;
@@ -97,4 +98,26 @@ FileDigest digest_file(const std::string& path) {
   return digest;
 }
 
-}  // namespace omnirm::media
+FileDigest digest_directory(const std::string& path, int64_t max_files) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
+    if (static_cast<int64_t>(names.size()) > max_files) break;
+  }
+  std::sort(names.begin(), names.end());
+  ContentHasher hasher;
+  FileDigest whole;
+  for (const std::string& name : names) {
+    const FileDigest part = digest_file((std::filesystem::path(path) / name).string());
+    const uint64_t words[2] = {part.hash, part.size};
+    hasher.update(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(name.data()), name.size() + 1));
+    hasher.update(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(words), sizeof(words)));
+    whole.size += part.size;
+  }
+  whole.hash = hasher.finish();
+  return whole;
+}
+
+}  // namespace omnirm

@@ -1,12 +1,13 @@
-// A fast, non-cryptographic 64-bit hash of byte content, for cache keys. Not for security:
-// colliding inputs can be constructed on purpose.
+// A fast, non-cryptographic 64-bit hash of byte content, for cache keys (the in-memory media
+// cache, the decoded-media store). Not for security: colliding inputs can be constructed on
+// purpose.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 
-namespace omnirm::media {
+namespace omnirm {
 
 // Incremental: feeding the bytes in any split gives the same value as feeding them at once.
 class ContentHasher {
@@ -33,4 +34,9 @@ struct FileDigest {
 };
 FileDigest digest_file(const std::string& path);
 
-}  // namespace omnirm::media
+// A directory (e.g. of video frames): every regular file's name and content in name order,
+// sizes summed. Listing stops after max_files + 1 files: a directory past the limit is
+// rejected by its decoder anyway, so the rest is never read.
+FileDigest digest_directory(const std::string& path, int64_t max_files);
+
+}  // namespace omnirm
