@@ -80,6 +80,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(data, video_fps),
     OMNIRM_CONFIG_KEY(data, video_frames),
     OMNIRM_CONFIG_KEY(data, media_cache_mb),
+    OMNIRM_CONFIG_KEY(data, media_store),
 
     OMNIRM_CONFIG_KEY(train, output_dir),
     OMNIRM_CONFIG_KEY(train, seed),

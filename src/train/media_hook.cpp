@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "omnirm/core/error.h"
+#include "omnirm/data/media_store.h"
 #include "omnirm/model/media_inputs.h"
 
 #if OMNIRM_WITH_MEDIA
@@ -30,6 +31,24 @@ std::string missing_adapter_key(const ModelConfig& model, data::MediaKind kind) 
       return model.point_layers > 0 ? "" : "model.point_layers";
   }
   return "";
+}
+
+// Every setting a kind's decoded tower input depends on, for the media store's keys. "v1" names
+// the decoders' behaviour: change it when a decoder's output changes for the same file.
+std::string decode_settings(const Config& config, data::MediaKind kind) {
+  const ModelConfig& m = config.model;
+  switch (kind) {
+    case data::MediaKind::image:
+      return fmt::format("v1 size={}", m.image_size);
+    case data::MediaKind::video:
+      return fmt::format("v1 size={} fps={} frames={}", m.image_size, config.data.video_fps,
+                         config.data.video_frames);
+    case data::MediaKind::audio:
+      return fmt::format("v1 mels={} frames={}", m.mel_bins, m.audio_frames);
+    case data::MediaKind::points:
+      return fmt::format("v1 points={}", m.num_points);
+  }
+  return "v1";
 }
 
 #if OMNIRM_WITH_MEDIA
@@ -90,6 +109,10 @@ MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokeniz
 #if OMNIRM_WITH_MEDIA
   auto cache = std::make_shared<media::MediaCache>(config.data.media_cache_mb << 20);
 #endif
+  std::shared_ptr<data::MediaStore> store;
+  if (!config.data.media_store.empty()) {
+    store = std::make_shared<data::MediaStore>(config.data.media_store);
+  }
   setup.hook = [=](const data::Example& example, data::EncodedPair& pair) {
     pair.media_items.clear();
     for (const data::MediaRef& ref : pair.media) {
@@ -100,19 +123,37 @@ MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokeniz
         throw UserError(fmt::format("{}: the model has no adapter for {} media; set {} > 0", where,
                                     ref.type, key));
       }
-#if OMNIRM_WITH_MEDIA
       try {
+        std::string store_key;
+        if (store) {
+          store_key = data::MediaStore::key_of(ref.path, kind, decode_settings(config, kind));
+          if (std::optional<data::MediaItem> stored = store->find(store_key)) {
+            stored->segment = ref.segment;
+            pair.media_items.push_back(std::move(*stored));
+            continue;
+          }
+        }
+#if OMNIRM_WITH_MEDIA
         pair.media_items.push_back(decode_item(*cache, config, ref, kind));
+        if (store) store->put(store_key, pair.media_items.back());
+#else
+        throw UserError(
+            store ? fmt::format("{}: not in data.media_store {} and this build has no media "
+                                "decoding (GPU build profile); fill the store by running the same "
+                                "config once on a full build",
+                                where, store->directory())
+                  : where +
+                        ": this build has no media decoding (GPU build profile); train on "
+                        "media with a full build, or give data.media_store a store a full "
+                        "build has filled");
+#endif
       } catch (const UserError& error) {
-        throw UserError(fmt::format("record {} / {}", example.id, error.what()));
+        const std::string message = error.what();
+        if (message.rfind("record ", 0) == 0) throw;
+        throw UserError(fmt::format("record {} / {}", example.id, message));
       } catch (const std::exception& error) {
         throw UserError(fmt::format("{}: {}; check the file", where, error.what()));
       }
-#else
-      throw UserError(where +
-                      ": this build has no media decoding (GPU build profile); train on "
-                      "media with a full build");
-#endif
     }
   };
   return setup;

@@ -85,6 +85,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.data.video_fps, actual.data.video_fps);
   EXPECT_EQ(expected.data.video_frames, actual.data.video_frames);
   EXPECT_EQ(expected.data.media_cache_mb, actual.data.media_cache_mb);
+  EXPECT_EQ(expected.data.media_store, actual.data.media_store);
 
   EXPECT_EQ(expected.train.output_dir, actual.train.output_dir);
   EXPECT_EQ(expected.train.seed, actual.train.seed);
@@ -194,6 +195,7 @@ Config every_key_changed() {
   c.data.video_fps = 2.0 / 3.0;
   c.data.video_frames = 8;
   c.data.media_cache_mb = 0;
+  c.data.media_store = "cache/media store";
 
   c.train.output_dir = "runs/exp 1";
   c.train.seed = -7;
@@ -327,6 +329,7 @@ data:
   video_fps: 0.6666666666666666
   video_frames: 8
   media_cache_mb: 0
+  media_store: cache/media store
 train:
   output_dir: runs/exp 1
   seed: -7
