@@ -68,8 +68,11 @@ void add_bench_command(CLI::App& app) {
   train->callback([options, steps, warmup, rounds] {
     const Config config = load_config(options->path, options->overrides);
     const train::BenchTrainResult result = train::bench_train(config, *steps, *warmup, *rounds);
-    fmt::print("bench train: {} steps x {} pairs per layout, best of {} rounds, {} threads\n",
-               *steps, config.train.global_batch_pairs, *rounds, at::get_num_threads());
+    fmt::print(
+        "bench train: {} steps x {} pairs per layout, best of {} rounds, train.device {}, "
+        "train.precision {}, {} threads\n",
+        *steps, config.train.global_batch_pairs, *rounds, config.train.device,
+        config.train.precision, at::get_num_threads());
     fmt::print("{}", train::format_bench_train(result));
   });
   add_bench_eval(*bench);

@@ -22,6 +22,7 @@
 #include "omnirm/dist/world.h"
 #include "omnirm/dist/zero.h"
 #include "omnirm/io/atomic_dir.h"
+#include "omnirm/model/cudnn_tuning.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/benchmark_eval.h"
@@ -217,6 +218,9 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
                                 : dist::RankLog();
   const bool main = world.is_main();
   if (device.is_cuda()) log.print("device: " + device.str());
+  if (model::use_cudnn_autotuning(config.model, device)) {
+    log.print("cuDNN benchmark mode: on (the towers' convolution stems see fixed shapes)");
+  }
 
   const text::Tokenizer tokenizer = text::Tokenizer::load(config.data.tokenizer);
   const MediaSetup media = make_media_setup(config, tokenizer);
