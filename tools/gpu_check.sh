@@ -246,7 +246,7 @@ trainer_check() {
   cat "$TRAINER_DIR/compare.txt"
   say "trainer check: bench train on $device, prefix sharing on and off"
   run_step bench_train "$OMNIRM_BENCH_SECONDS" "$omnirm" bench train "${config[@]}" \
-    "${device_sets[@]}" --steps 4 --warmup 1 --rounds 1 || failed=1
+    "${device_sets[@]}" --steps 4 --warmup 2 --rounds 2 || failed=1
   cat "$TRAINER_DIR/bench_train.log"
   if [ "$(gpu_count)" -ge 2 ]; then
     say "trainer check: two NCCL ranks"

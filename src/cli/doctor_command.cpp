@@ -97,8 +97,11 @@ std::vector<std::string> missing_for(const Config& config, const ops::Accelerato
   const bool media = config.model.vision_layers > 0 || config.model.audio_layers > 0 ||
                      config.model.point_layers > 0;
 #ifndef OMNIRM_WITH_MEDIA
-  if (media) {
-    missing.push_back("the model has media towers, but this build decodes no media files");
+  // Without decoders, media come only from a store a full build has filled.
+  if (media && config.data.media_store.empty()) {
+    missing.push_back(
+        "the model has media towers, but this build decodes no media files and "
+        "data.media_store is not set; fill a store with a full build and set it");
   }
 #else
   (void)media;
