@@ -63,6 +63,10 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(model, freeze_vision),
     OMNIRM_CONFIG_KEY(model, freeze_audio),
     OMNIRM_CONFIG_KEY(model, freeze_points),
+    OMNIRM_CONFIG_KEY(model, arch),
+    OMNIRM_CONFIG_KEY(model, slice_max),
+    OMNIRM_CONFIG_KEY(model, slice_resolution),
+    OMNIRM_CONFIG_KEY(model, audio_chunk_seconds),
 
     OMNIRM_CONFIG_KEY(data, train),
     OMNIRM_CONFIG_KEY(data, eval),

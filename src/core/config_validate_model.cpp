@@ -2,6 +2,8 @@
 // tower's.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "config_checks.h"
 
 namespace omnirm::config_checks {
@@ -68,9 +70,41 @@ void validate_points(const ModelConfig& model) {
                       model.point_group_size, model.num_points));
 }
 
+// What the MiniCPM-o path reproduces (docs/minicpmo.md); anything else is refused by name.
+void validate_minicpmo(const ModelConfig& model) {
+  require_one_of("model.arch", model.arch, {"omnirm", "minicpmo"});
+  if (model.arch != "minicpmo") return;
+  require_positive("model.slice_max", model.slice_max);
+  require_positive("model.slice_resolution", model.slice_resolution);
+  require(model.vision_layers == 0 || model.hidden_size >= 128,
+          fmt::format("model.hidden_size {} is outside what the MiniCPM-o path reproduces: its "
+                      "resampler has hidden_size / 128 heads, so it needs 128 or more",
+                      model.hidden_size));
+  require(model.vision_layers == 0 || model.hidden_size % (model.hidden_size / 128) == 0,
+          fmt::format("model.hidden_size {} is outside what the MiniCPM-o path reproduces: it "
+                      "must be divisible by its resampler head count hidden_size / 128 = {}",
+                      model.hidden_size, model.hidden_size / 128));
+  require(model.audio_layers == 0 || model.audio_pool_stride == 2,
+          fmt::format("model.audio_pool_stride {} is outside what the MiniCPM-o path "
+                      "reproduces: MiniCPM-o's processor counts audio tokens with a pool step of 2",
+                      model.audio_pool_stride));
+  const double chunk_frames = model.audio_chunk_seconds * 50.0;
+  require(model.audio_layers == 0 ||
+              (chunk_frames >= 1.0 && std::abs(chunk_frames - std::round(chunk_frames)) < 1e-9),
+          fmt::format("model.audio_chunk_seconds {} is outside what the MiniCPM-o path "
+                      "reproduces: it must be a positive multiple of 0.02 s (one encoder frame)",
+                      model.audio_chunk_seconds));
+  require(
+      model.vision_layers == 0 || (model.video_temporal_patch == 1 &&
+                                   !model.video_motion_channels && model.resampler_locality == 0.0),
+      "model.video_temporal_patch, video_motion_channels and resampler_locality belong to "
+      "omnirm's own towers; MiniCPM-o has none of them: leave them at 1, false and 0");
+}
+
 }  // namespace
 
 void validate_model(const ModelConfig& model) {
+  validate_minicpmo(model);
   require_non_negative("model.vocab_size", model.vocab_size);
   require_positive("model.hidden_size", model.hidden_size);
   require_positive("model.num_layers", model.num_layers);

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace omnirm::train {
@@ -59,6 +60,42 @@ std::vector<const data::MediaItem*> items_in_token_order(
   return order;
 }
 
+// model.arch minicpmo: slices as padded patch grids and audio chunks at their own lengths, the
+// features filling the <unk> rows inside the media bounds in token order.
+void pack_minicpmo_media(const std::vector<const data::MediaItem*>& items,
+                         const data::MediaLayout& layout, PackedBatch& batch) {
+  const data::MinicpmoSlots slots = data::minicpmo_slots(batch.pairs.tokens, layout.minicpmo_ids);
+  std::vector<const data::MediaItem*> slices;
+  model::MediaInputs& media = batch.media;
+  for (const data::MediaItem* item : items) {
+    if (item->kind == data::MediaKind::audio) {
+      media.audio_chunks.push_back(
+          at::from_blob(const_cast<float*>(item->values->data()), item->shape, at::kFloat).clone());
+    } else {
+      slices.push_back(item);
+    }
+  }
+  if (!slices.empty()) {
+    int64_t most = 0;
+    for (const data::MediaItem* item : slices) most = std::max(most, item->shape[0]);
+    const int64_t width = slices.front()->shape[1];
+    at::Tensor patches = at::zeros({static_cast<int64_t>(slices.size()), most, width});
+    std::vector<int64_t> grids;
+    for (size_t i = 0; i < slices.size(); ++i) {
+      const data::MediaItem& item = *slices[i];
+      patches[static_cast<int64_t>(i)]
+          .narrow(0, 0, item.shape[0])
+          .copy_(at::from_blob(const_cast<float*>(item.values->data()), item.shape, at::kFloat));
+      grids.insert(grids.end(), item.grid.begin(), item.grid.end());
+    }
+    media.slice_patches = patches;
+    media.slice_grids = at::tensor(grids, at::kLong).view({-1, 2});
+    media.slice_slots = at::tensor(slots.vision, at::kLong);
+  }
+  if (!media.audio_chunks.empty()) media.audio_chunk_slots = at::tensor(slots.audio, at::kLong);
+  batch.media_items += static_cast<int64_t>(items.size());
+}
+
 }  // namespace
 
 PackedBatch pack_batch(const std::vector<const data::EncodedPair*>& pairs, bool prefix_sharing,
@@ -76,6 +113,10 @@ PackedBatch pack_batch(const std::vector<const data::EncodedPair*>& pairs, bool 
   const std::vector<const data::MediaItem*> items = items_in_token_order(pairs, prefix_sharing);
   if (items.empty()) return batch;
   TORCH_INTERNAL_ASSERT(layout.has_value(), "pack_batch: media items without a media layout");
+  if (layout->minicpmo) {
+    pack_minicpmo_media(items, *layout, batch);
+    return batch;
+  }
 
   std::vector<const data::MediaItem*> by_kind[4];
   for (const data::MediaItem* item : items) by_kind[static_cast<int>(item->kind)].push_back(item);

@@ -39,9 +39,9 @@ EncodedDataset encode_examples(const std::vector<data::Example>& examples, const
   EncodedDataset dataset;
   dataset.path = path;
   dataset.media_layout = media.layout;
-  const data::PairEncoder encoder(tokenizer, data_config.max_length,
-                                  text::parse_truncation_policy(data_config.truncation),
-                                  media.layout);
+  data::PairEncoder encoder(tokenizer, data_config.max_length,
+                            text::parse_truncation_policy(data_config.truncation), media.layout);
+  if (media.minicpmo) encoder.set_minicpmo_layout(*media.minicpmo);
   dataset.pairs.reserve(examples.size());
   for (const data::Example& example : examples) {
     if (example.preference == data::Preference::tie && !keep_ties) continue;

@@ -11,6 +11,7 @@
 #include "omnirm/model/media_inputs.h"
 
 #if OMNIRM_WITH_MEDIA
+#include "omnirm/media/image_slices.h"
 #include "omnirm/media/media_cache.h"
 #include "omnirm/media/tower_inputs.h"
 #endif
@@ -90,6 +91,83 @@ data::MediaItem decode_item(media::MediaCache& cache, const Config& config,
   item.values = std::make_shared<const std::vector<float>>(std::move(input.values));
   return item;
 }
+
+// model.arch minicpmo: MiniCPM-o's slicing of an image (the plugin's 768² area cap included).
+media::SliceOptions minicpmo_slicing(const ModelConfig& m) {
+  media::SliceOptions options;
+  options.max_slices = static_cast<int>(m.slice_max);
+  options.resolution = static_cast<int>(m.slice_resolution);
+  options.patch = static_cast<int>(m.patch_size);
+  return options;
+}
+
+// `part.path` is joined to the media root already (data::encode_pair does it).
+data::MinicpmoPartShape minicpmo_shape(media::MediaCache& cache, const ModelConfig& m,
+                                       const data::ContentPart& part) {
+  const std::string& path = part.path;
+  data::MinicpmoPartShape shape;
+  if (part.type == "image" || part.type == "views") {
+    const media::Image& image = *cache.image(path);
+    const media::SliceOptions options = minicpmo_slicing(m);
+    const media::Image capped = media::cap_image_area(image, options.max_pixels);
+    const media::SlicePlan plan = media::plan_slices(capped.width, capped.height, options);
+    shape.grids.push_back({plan.grid_cols, plan.grid_rows});
+  } else if (part.type == "audio") {
+    shape.audio_samples = static_cast<int64_t>(cache.audio(path)->samples.size());
+  } else {
+    throw UserError(path +
+                    ": the MiniCPM-o path takes images and audio (videos, meshes and "
+                    "views are not reproduced yet); remove the " +
+                    part.type + " part");
+  }
+  return shape;
+}
+
+// The items of one media part for the minicpmo towers: each slice of an image as patches, each
+// 30 s chunk of audio as its Whisper features.
+void append_minicpmo_items(media::MediaCache& cache, const ModelConfig& m,
+                           const data::MediaRef& ref, std::vector<data::MediaItem>& items) {
+  auto add = [&](data::MediaKind kind, std::vector<int64_t> shape, std::vector<float> values,
+                 std::vector<int64_t> grid) {
+    data::MediaItem item;
+    item.kind = kind;
+    item.segment = ref.segment;
+    item.shape = std::move(shape);
+    item.values = std::make_shared<const std::vector<float>>(std::move(values));
+    item.grid = std::move(grid);
+    items.push_back(std::move(item));
+  };
+  if (ref.type == "audio") {
+    const std::vector<float>& samples = cache.audio(ref.path)->samples;
+    const size_t window = 30 * 16000;
+    for (size_t start = 0; start < samples.size(); start += window) {
+      const std::vector<float> chunk(
+          samples.begin() + static_cast<std::ptrdiff_t>(start),
+          samples.begin() + static_cast<std::ptrdiff_t>(std::min(samples.size(), start + window)));
+      media::LogMelOptions options;
+      options.n_mels = static_cast<int>(m.mel_bins);
+      media::LogMel mel = media::whisper_window_log_mel(chunk, options);
+      add(data::MediaKind::audio, {mel.n_mels, mel.num_frames}, std::move(mel.values), {});
+    }
+    return;
+  }
+  const media::ImageSlices slices = media::slice_image(*cache.image(ref.path), minicpmo_slicing(m));
+  const int64_t p = m.patch_size;
+  for (size_t s = 0; s < slices.values.size(); ++s) {
+    const int64_t h = slices.shapes[s][1] / p, w = slices.shapes[s][2] / p;
+    // [3, h·p, w·p] → [h·w, 3·p·p], each patch flattened channel-major (model::image_patches).
+    std::vector<float> patches(static_cast<size_t>(h * w * 3 * p * p));
+    const std::vector<float>& v = slices.values[s];
+    size_t out = 0;
+    for (int64_t r = 0; r < h; ++r)
+      for (int64_t c = 0; c < w; ++c)
+        for (int64_t ch = 0; ch < 3; ++ch)
+          for (int64_t y = 0; y < p; ++y)
+            for (int64_t x = 0; x < p; ++x)
+              patches[out++] = v[static_cast<size_t>((ch * h * p + r * p + y) * w * p + c * p + x)];
+    add(data::MediaKind::image, {h * w, 3 * p * p}, std::move(patches), {h, w});
+  }
+}
 #endif
 
 }  // namespace
@@ -99,7 +177,17 @@ bool media_decoding_available() { return OMNIRM_WITH_MEDIA != 0; }
 MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokenizer) {
   MediaSetup setup;
   const ModelConfig& m = config.model;
-  if (m.vision_layers > 0 || m.audio_layers > 0 || m.point_layers > 0) {
+  const bool minicpmo = m.arch == "minicpmo";
+  if (minicpmo && (m.vision_layers > 0 || m.audio_layers > 0)) {
+    data::MediaLayout layout;
+    layout.minicpmo = true;
+    layout.minicpmo_ids = {
+        tokenizer.piece_id("<unk>"),        tokenizer.piece_id("<image>"),
+        tokenizer.piece_id("</image>"),     tokenizer.piece_id("<slice>"),
+        tokenizer.piece_id("</slice>"),     tokenizer.piece_id("<|audio_start|>"),
+        tokenizer.piece_id("<|audio_end|>")};
+    setup.layout = layout;
+  } else if (m.vision_layers > 0 || m.audio_layers > 0 || m.point_layers > 0) {
     const model::MediaTokenCounts counts = model::media_token_counts(m);
     setup.layout = data::MediaLayout::of(
         tokenizer, counts.image,
@@ -108,6 +196,15 @@ MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokeniz
   }
 #if OMNIRM_WITH_MEDIA
   auto cache = std::make_shared<media::MediaCache>(config.data.media_cache_mb << 20);
+  if (minicpmo) {
+    data::MinicpmoLayoutOptions options;
+    options.query_num = m.image_tokens;
+    options.chunk_seconds = m.audio_chunk_seconds;
+    options.shape = [cache, m](const data::ContentPart& part) {
+      return minicpmo_shape(*cache, m, part);
+    };
+    setup.minicpmo = std::move(options);
+  }
 #endif
   std::shared_ptr<data::MediaStore> store;
   if (!config.data.media_store.empty()) {
@@ -124,6 +221,18 @@ MediaSetup make_media_setup(const Config& config, const text::Tokenizer& tokeniz
                                     ref.type, key));
       }
       try {
+        // The MiniCPM-o path decodes its media itself (slices and chunks, several items per
+        // file); the store holds the single tower inputs of omnirm's own towers.
+        if (minicpmo) {
+#if OMNIRM_WITH_MEDIA
+          append_minicpmo_items(*cache, m, ref, pair.media_items);
+          continue;
+#else
+          throw UserError(where +
+                          ": the MiniCPM-o path decodes its media itself and this build has no "
+                          "media decoding (GPU build profile); train it with a full build");
+#endif
+        }
         std::string store_key;
         if (store) {
           store_key = data::MediaStore::key_of(ref.path, kind, decode_settings(config, kind));

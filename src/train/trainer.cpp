@@ -227,6 +227,7 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
   data::LoaderOptions loader_options =
       data::loader_options_from_config(config, world.rank, world.size);
   loader_options.media_layout = media.layout;
+  loader_options.minicpmo_layout = media.minicpmo;
   loader_options.media_hook = media.hook;
   data::Loader loader(tokenizer, std::move(loader_options));
   for (const data::DatasetIndexSummary& summary : loader.index_summary()) {

@@ -15,6 +15,9 @@ namespace omnirm::train {
 struct MediaSetup {
   std::optional<data::MediaLayout> layout;  // set when the model has any adapter
   data::MediaHook hook;                     // always set: refuses media the model cannot take
+  // model.arch minicpmo: how prompts and responses are rendered (the media's shapes come from
+  // the same cache the hook decodes through). Give it to the PairEncoder / LoaderOptions.
+  std::optional<data::MinicpmoLayoutOptions> minicpmo;
 };
 
 // A bad or missing file, or media of a kind the model has no adapter for, throws

@@ -68,6 +68,10 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.freeze_vision, actual.model.freeze_vision);
   EXPECT_EQ(expected.model.freeze_audio, actual.model.freeze_audio);
   EXPECT_EQ(expected.model.freeze_points, actual.model.freeze_points);
+  EXPECT_EQ(expected.model.arch, actual.model.arch);
+  EXPECT_EQ(expected.model.slice_max, actual.model.slice_max);
+  EXPECT_EQ(expected.model.slice_resolution, actual.model.slice_resolution);
+  EXPECT_EQ(expected.model.audio_chunk_seconds, actual.model.audio_chunk_seconds);
 
   EXPECT_EQ(expected.data.train, actual.data.train);
   EXPECT_EQ(expected.data.eval, actual.data.eval);
@@ -178,6 +182,9 @@ Config every_key_changed() {
   c.model.freeze_vision = true;
   c.model.freeze_audio = true;
   c.model.freeze_points = true;
+  c.model.slice_max = 4;
+  c.model.slice_resolution = 224;
+  c.model.audio_chunk_seconds = 2.0;
 
   c.data.train = "data/train \"v2\".jsonl";
   c.data.eval = "data/eval: #1.jsonl";
@@ -312,6 +319,9 @@ model:
   freeze_vision: true
   freeze_audio: True
   freeze_points: true
+  slice_max: 4
+  slice_resolution: 224
+  audio_chunk_seconds: 2.0
 data:
   train: 'data/train "v2".jsonl'
   eval: "data/eval: #1.jsonl"
@@ -544,10 +554,16 @@ TEST(Config, DumpThenParseGivesTheSameConfig) {
   while (std::getline(changed_lines, changed_line)) {
     ASSERT_TRUE(std::getline(default_lines, default_line));
     if (changed_line.rfind("  ", 0) != 0) continue;
+    // model.arch minicpmo refuses omnirm's own tower keys that the fixture changes; its
+    // round trip is checked below.
+    if (changed_line == "  arch: \"omnirm\"") continue;
     ++key_lines;
     EXPECT_NE(changed_line, default_line);
   }
   EXPECT_GT(key_lines, 40);
+  Config minicpmo;
+  minicpmo.model.arch = "minicpmo";
+  EXPECT_EQ(parse_config(dump_config(minicpmo), "dump").model.arch, "minicpmo");
 }
 
 TEST(Config, DumpWritesSectionsInOrder) {
