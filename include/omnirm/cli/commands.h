@@ -28,6 +28,8 @@ void add_config_command(CLI::App& app);  // `config show`, `config docs`
 void add_bench_dist_command(CLI::App& bench);
 // `bench serve`, under the `bench` command.
 void add_bench_serve_command(CLI::App& bench);
+// `bench eval`, under the `bench` command.
+void add_bench_eval_command(CLI::App& bench);
 
 // Thrown by a command that ends with a specific exit code (e.g. `launch` passing on a
 // worker's); cli::run returns `code` without printing anything more.
