@@ -173,8 +173,8 @@ data::MediaItem MediaDecoder::decode(const std::string& type, const std::string&
 #endif
 }
 
-void MediaDecoder::decode_minicpmo(const std::string& type, const std::string& path,
-                                   int8_t segment, std::vector<data::MediaItem>& items) const {
+void MediaDecoder::decode_minicpmo(const std::string& type, const std::string& path, int8_t segment,
+                                   std::vector<data::MediaItem>& items) const {
   if (const std::string key = missing_adapter_key(type); !key.empty()) {
     throw UserError(
         fmt::format("{}: the model has no adapter for {} media; set {} > 0", path, type, key));
@@ -263,9 +263,9 @@ std::optional<data::MediaLayout> media_layout_for(const Config& config,
     data::MediaLayout layout;
     layout.minicpmo = true;
     layout.minicpmo_ids = {
-        tokenizer.piece_id("<unk>"),    tokenizer.piece_id("<image>"),
-        tokenizer.piece_id("</image>"), tokenizer.piece_id("<slice>"),
-        tokenizer.piece_id("</slice>"), tokenizer.piece_id("<|audio_start|>"),
+        tokenizer.piece_id("<unk>"),        tokenizer.piece_id("<image>"),
+        tokenizer.piece_id("</image>"),     tokenizer.piece_id("<slice>"),
+        tokenizer.piece_id("</slice>"),     tokenizer.piece_id("<|audio_start|>"),
         tokenizer.piece_id("<|audio_end|>")};
     return layout;
   }

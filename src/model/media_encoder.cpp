@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "omnirm/model/media_checks.h"
 #include "omnirm/model/minicpmo_positions.h"
 
 namespace omnirm::model {
@@ -143,15 +144,13 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
                       media.frame_index.size(0) == frames,
                   "media inputs: frame_index must be [F] with F = ", frames, " video frames, got ",
                   media.frame_index.defined() ? media.frame_index.sizes() : at::IntArrayRef{});
-      TORCH_CHECK((media.frame_index >= 0).all().item<bool>(),
-                  "media inputs: frame_index holds a negative frame position");
+      // On a device these were checked on the host when the batch was made.
+      if (media.frame_index.device().is_cpu()) {
+        check_frame_index(media.frame_index.to(at::kLong), tp, config_.max_frames);
+      }
       pixels.push_back(media.video_frames);
       // A tubelet takes the position of its first frame, counted in tubelets.
       const at::Tensor first = media.frame_index.to(at::kLong).slice(0, 0, frames, tp);
-      TORCH_CHECK(frames % tp == 0 && (first % tp == 0).all().item<bool>(),
-                  "media inputs: each video's frames must come in whole groups of "
-                  "model.video_temporal_patch = ",
-                  tp);
       frame_index.push_back(first.div(tp, "floor"));
     }
     for (const at::Tensor& batch : pixels) {
@@ -192,12 +191,15 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
     TORCH_CHECK(media.slice_grids.defined() && media.slice_grids.dim() == 2 &&
                     media.slice_grids.size(0) == s && media.slice_grids.size(1) == 2,
                 "media inputs: slice_grids must be [S, 2] with S = ", s);
-    const at::Tensor grids = media.slice_grids.to(at::kCPU, at::kLong);
+    TORCH_CHECK(media.slice_grids.device().is_cpu(),
+                "media inputs: slice_grids are shape metadata and stay on the CPU");
+    const at::Tensor grids = media.slice_grids.to(at::kLong).contiguous();
+    const auto grid = grids.accessor<int64_t, 2>();
     const int64_t side = config_.image_size / config_.patch_size;
     at::Tensor positions = at::zeros({s, p}, at::kLong);
     at::Tensor key_mask = at::zeros({s, p}, at::kBool);
     for (int64_t i = 0; i < s; ++i) {
-      const int64_t h = grids[i][0].item<int64_t>(), w = grids[i][1].item<int64_t>();
+      const int64_t h = grid[i][0], w = grid[i][1];
       TORCH_CHECK(h > 0 && w > 0 && h * w <= p, "media inputs: slice ", i, " has a ", h, "x", w,
                   " patch grid, more than its ", p, " patch rows");
       positions[i].narrow(0, 0, h * w).copy_(navit_position_ids(h, w, side));
@@ -207,8 +209,7 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
     key_mask = key_mask.to(device);
     const at::Tensor patches = vision_tower_->forward_patches(
         media.slice_patches.to(parameter_dtype(*vision_tower_)), positions.to(device), key_mask);
-    features.slices =
-        item_major_rows(resampler_->forward_grid(patches, key_mask, grids.to(device)));
+    features.slices = item_major_rows(resampler_->forward_grid(patches, key_mask, grids));
     encoded_items_ += s;
   }
 

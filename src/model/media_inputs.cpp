@@ -30,7 +30,7 @@ MediaInputs MediaInputs::to(at::Device device) const {
   out.points = moved(points, device);
   out.point_slots = moved(point_slots, device);
   out.slice_patches = moved(slice_patches, device);
-  out.slice_grids = moved(slice_grids, device);
+  out.slice_grids = slice_grids;  // shape metadata: read on the host, so it stays there
   out.slice_slots = moved(slice_slots, device);
   for (const at::Tensor& chunk : audio_chunks) out.audio_chunks.push_back(moved(chunk, device));
   out.audio_chunk_slots = moved(audio_chunk_slots, device);

@@ -3,7 +3,7 @@
 
 #include <ATen/ATen.h>
 
-#include <vector>
+#include "omnirm/model/media_checks.h"
 
 namespace omnirm::model {
 
@@ -19,11 +19,9 @@ at::Tensor splice_features(const at::Tensor& embeds, const at::Tensor& slots,
               slots.size(0), " slots but the tower gave ", features.size(0),
               " feature rows; give one slot per feature row (items x tokens per item)");
   if (slots.size(0) == 0) return embeds;
-  const auto [lowest, highest] = at::aminmax(slots);
-  const int64_t low = lowest.item<int64_t>();
-  const int64_t high = highest.item<int64_t>();
-  TORCH_CHECK(low >= 0 && high < embeds.size(0), "media splice: ", slots_name, " holds row ",
-              low < 0 ? low : high, ", outside the packed batch of ", embeds.size(0), " tokens");
+  // On a device, reading the slots would wait for it: they were checked on the host when the
+  // batch was made (train::make_model_inputs).
+  if (slots.device().is_cpu()) check_slots_in_batch(slots, embeds.size(0), slots_name);
   return embeds.index_copy(0, slots, features.to(embeds.scalar_type()));
 }
 
@@ -41,27 +39,14 @@ at::Tensor splice_media(const at::Tensor& embeds, const MediaInputs& media,
                         {media.slice_slots, features.slices, "slice_slots"},
                         {media.audio_chunk_slots, features.audio_chunks, "audio_chunk_slots"}};
   at::Tensor spliced = embeds;
-  std::vector<at::Tensor> every_slot;
+  bool on_cpu = true;
   for (const Kind& kind : kinds) {
     if (!kind.features.defined()) continue;
     TORCH_CHECK(kind.slots.defined(), "media splice: features without ", kind.name);
     spliced = splice_features(spliced, kind.slots, kind.features, kind.name);
-    every_slot.push_back(kind.slots);
+    on_cpu = on_cpu && kind.slots.device().is_cpu();
   }
-  if (!every_slot.empty()) {
-    const at::Tensor sorted = std::get<0>(at::cat(every_slot).sort());
-    const at::Tensor repeated =
-        sorted.narrow(0, 1, sorted.size(0) - 1) == sorted.narrow(0, 0, sorted.size(0) - 1);
-    if (repeated.any().item<bool>()) {
-      const int64_t row = sorted.narrow(0, 1, sorted.size(0) - 1)
-                              .masked_select(repeated)
-                              .select(0, 0)
-                              .item<int64_t>();
-      TORCH_CHECK(false, "media splice: row ", row,
-                  " of the packed batch is claimed by two media feature rows; each placeholder "
-                  "token takes one");
-    }
-  }
+  if (on_cpu) check_slots_distinct(media);
   return spliced;
 }
 

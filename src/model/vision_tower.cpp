@@ -130,9 +130,11 @@ at::Tensor ResamplerImpl::forward_grid(const at::Tensor& features, const at::Ten
   kv = ln_kv_->forward(kv);  // [B, P, E]
   // Each item's key positions, zero on its padded patches (which the mask hides).
   at::Tensor positions = at::zeros_like(kv);
-  const at::Tensor grid_cpu = grids.to(at::kCPU, at::kLong);
+  TORCH_CHECK(grids.device().is_cpu(), "resampler: grids are shape metadata, kept on the CPU");
+  const at::Tensor grid_cpu = grids.to(at::kLong).contiguous();
+  const auto grid = grid_cpu.accessor<int64_t, 2>();
   for (int64_t i = 0; i < b; ++i) {
-    const int64_t h = grid_cpu[i][0].item<int64_t>(), w = grid_cpu[i][1].item<int64_t>();
+    const int64_t h = grid[i][0], w = grid[i][1];
     TORCH_CHECK(h * w <= p, "resampler: a ", h, "x", w, " grid exceeds the ", p, " patches");
     positions[i]
         .narrow(0, 0, h * w)
@@ -150,8 +152,8 @@ at::Tensor ResamplerImpl::forward(const at::Tensor& features, const at::Tensor& 
   const int64_t b = features.size(0);
   TORCH_CHECK(frame_index.dim() == 1 && frame_index.size(0) == b,
               "resampler: frame_index must be [B]");
-  TORCH_CHECK((frame_index < options_.max_frames).all().item<bool>(),
-              "resampler: a frame index exceeds max_frames ", options_.max_frames);
+  // Frame positions are checked on the host (model/media_checks.h): reading them here would
+  // wait for the device. An index past the table fails inside the embedding lookup.
   at::Tensor kv = ln_kv_->forward(kv_proj_->forward(features));                   // [B, P, E]
   at::Tensor time = temporal_embedding_->forward(frame_index).unsqueeze(1);       // [B, 1, E]
   at::Tensor q = ln_q_->forward(query_).unsqueeze(0).expand({b, -1, -1}) + time;  // [B, Q, E]

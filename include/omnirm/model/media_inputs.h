@@ -32,14 +32,16 @@ struct MediaInputs {
   // grids, see model/minicpmo_positions.h), audio as 30 s chunks at their own lengths.
   at::Tensor slice_patches;  // [S, P, 3·p·p] float in [-1, 1]: each slice's patches row-major,
                              //   zero rows after its own h·w
-  at::Tensor slice_grids;    // [S, 2] int64: each slice's patch rows h and columns w
+  at::Tensor slice_grids;    // [S, 2] int64 on the CPU (to() leaves it there): each slice's
+                             //   patch rows h and columns w
   at::Tensor slice_slots;    // [S * Q] int64, slice-major (Q = model.image_tokens)
   std::vector<at::Tensor> audio_chunks;  // each [mel_bins, T] float log-mel
   at::Tensor audio_chunk_slots;          // [sum of the chunks' tokens] int64, chunk-major
 
   // Images + video frames + audio clips + point clouds present.
   int64_t items() const;
-  // A copy with every defined tensor on `device` (undefined ones stay undefined).
+  // A copy with every defined tensor on `device` (undefined ones stay undefined), except
+  // slice_grids, shape metadata the towers read on the host.
   MediaInputs to(at::Device device) const;
 };
 

@@ -12,6 +12,7 @@
 
 #include "media_test_batch.h"
 #include "omnirm/model/media_splice.h"
+#include "support/host_reads.h"
 
 namespace omnirm::model {
 namespace {
@@ -151,6 +152,21 @@ TEST(MediaSplice, GradientsReachEveryTowerParameterThroughTheReward) {
     if (p.key().rfind("model.", 0) != 0 && p.key().rfind("score.", 0) != 0) ++tower_parameters;
   }
   EXPECT_GT(tower_parameters, 40);
+}
+
+// Every tower's forward, the splice, the loss and the backward read no tensor value back to the
+// host (counted on the CPU; on a device each such read would stall the host): the slot and
+// frame checks run on the host-side batch instead (model/media_checks.h).
+TEST(MediaSplice, ATrainingPassReadsNothingBackToTheHost) {
+  const ModelConfig config = testing::omni_test_config();
+  RewardModel model = make_model(config, 23);
+  at::manual_seed(24);
+  const Scenario s = every_kind(config);
+  const ModelInputs inputs = testing::pack(config, s.pairs, s.items, true);
+  ASSERT_TRUE(inputs.media.frame_index.defined());
+  const omnirm::testing::HostReadCounter host_reads;
+  model->loss(inputs, 0.01).loss.backward();
+  EXPECT_EQ(host_reads.count(), 0);
 }
 
 TEST(MediaSplice, FrozenTowersGetNoGradient) {

@@ -23,6 +23,7 @@
 #include "omnirm/train/batching.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/media_hook.h"
+#include "support/host_reads.h"
 
 namespace {
 
@@ -61,8 +62,11 @@ TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
       if (first + 1 < dataset.size()) indices.push_back(first + 1);
       const omnirm::train::PackedBatch batch =
           omnirm::train::batch_of(dataset, indices, sharing, 1.0);
-      const omnirm::model::RewardOutput out =
-          model->forward(omnirm::train::make_model_inputs(batch, at::kCPU));
+      const omnirm::model::ModelInputs inputs = omnirm::train::make_model_inputs(batch, at::kCPU);
+      const omnirm::testing::HostReadCounter host_reads;
+      const omnirm::model::RewardOutput out = model->forward(inputs);
+      // Slices, grids, chunks and slots are laid out without reading a tensor back.
+      EXPECT_EQ(host_reads.count(), 0);
       for (size_t i = 0; i < indices.size(); ++i) {
         const omnirm::data::EncodedPair& pair = dataset.pairs[static_cast<size_t>(indices[i])];
         SCOPED_TRACE(pair.id + (sharing ? " (pair-prefix)" : " (two sequences)"));
