@@ -137,6 +137,8 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, device),
     OMNIRM_CONFIG_KEY(train, precision),
     OMNIRM_CONFIG_KEY(train, activation_checkpointing),
+    OMNIRM_CONFIG_KEY(train, param_dtype),
+    OMNIRM_CONFIG_KEY(train, memory_budget_mb),
     OMNIRM_CONFIG_KEY(train, init_from),
 
     OMNIRM_CONFIG_KEY(lora, rank),
@@ -148,6 +150,7 @@ constexpr ConfigKey kConfigKeys[] = {
 
     OMNIRM_CONFIG_KEY(dist, backend),
     OMNIRM_CONFIG_KEY(dist, zero_stage),
+    OMNIRM_CONFIG_KEY(dist, reduce_dtype),
     OMNIRM_CONFIG_KEY(dist, timeout),
     OMNIRM_CONFIG_KEY(dist, bucket_mb),
     OMNIRM_CONFIG_KEY(dist, verbose),
@@ -624,6 +627,8 @@ void validate_train(const TrainConfig& train) {
   require_one_of("train.device", train.device, {"auto", "cpu", "cuda"});
   require_one_of("train.precision", train.precision, {"fp32", "bf16", "fp16"});
   require_non_negative("train.activation_checkpointing", train.activation_checkpointing);
+  require_one_of("train.param_dtype", train.param_dtype, {"fp32", "bf16"});
+  require_non_negative_number("train.memory_budget_mb", train.memory_budget_mb);
 }
 
 void validate_lora(const LoraConfig& lora) {
@@ -651,10 +656,27 @@ void validate_lora(const LoraConfig& lora) {
 
 void validate_dist(const DistConfig& dist) {
   require_one_of("dist.backend", dist.backend, {"auto", "gloo", "nccl"});
-  require(dist.zero_stage == 0 || dist.zero_stage == 1,
-          fmt::format("dist.zero_stage must be 0 or 1, got {}", dist.zero_stage));
+  require(dist.zero_stage >= 0 && dist.zero_stage <= 3,
+          fmt::format("dist.zero_stage must be 0, 1, 2 or 3, got {}", dist.zero_stage));
+  require_one_of("dist.reduce_dtype", dist.reduce_dtype, {"fp32", "bf16"});
   require_positive_number("dist.timeout", dist.timeout);
   require_positive_number("dist.bucket_mb", dist.bucket_mb);
+}
+
+// What the sharded optimizer (train.param_dtype bf16, dist.zero_stage 2 and 3) can serve.
+void validate_sharding(const TrainConfig& train, const DistConfig& dist) {
+  const bool bf16_params = train.param_dtype == "bf16";
+  require(!bf16_params || train.precision == "bf16",
+          fmt::format("train.param_dtype: bf16 parameters compute in bf16 and need "
+                      "train.precision: bf16, got '{}'",
+                      train.precision));
+  require(dist.zero_stage < 2 || train.precision != "fp16",
+          fmt::format("dist.zero_stage: stage {} has no fp16 loss scaling; use "
+                      "train.precision: bf16 (or fp32)",
+                      dist.zero_stage));
+  require(dist.reduce_dtype == "fp32" || bf16_params || dist.zero_stage >= 2,
+          "dist.reduce_dtype: bf16 reduction needs the sharded optimizer (train.param_dtype: "
+          "bf16 or dist.zero_stage 2 or 3); fp32 parameters at stage 0 and 1 reduce in fp32");
 }
 
 }  // namespace
@@ -713,6 +735,7 @@ void validate_config(const Config& config) {
   validate_lora(config.lora);
   require_positive("eval.batch_pairs", config.eval.batch_pairs);
   validate_dist(config.dist);
+  validate_sharding(config.train, config.dist);
 }
 
 }  // namespace omnirm
