@@ -23,6 +23,7 @@ void add_bench_load_command(CLI::App& app);  // `bench load`, after add_bench_co
 void add_launch_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_model_command(CLI::App& app);  // `model inspect`
+void add_plan_command(CLI::App& app);
 // `bench dist`, under the `bench` command.
 void add_bench_dist_command(CLI::App& bench);
 // `bench serve`, under the `bench` command.
