@@ -55,6 +55,13 @@ int64_t pairs_per_epoch(const PlanOptions& o, const Config& config) {
   return lines;
 }
 
+// "12.3 TFLOP", "76.8 PFLOP".
+std::string flops(double value) {
+  if (value >= 1e15) return fmt::format("{:.1f} PFLOP", value / 1e15);
+  if (value >= 1e12) return fmt::format("{:.1f} TFLOP", value / 1e12);
+  return fmt::format("{:.2f} GFLOP", value / 1e9);
+}
+
 std::string billions(int64_t n) { return fmt::format("{:.3f} B", double(n) / 1e9); }
 
 std::string duration(double seconds) {
@@ -133,8 +140,8 @@ void run_plan(const PlanOptions& o) {
   }
   const train::TimeEstimate time =
       train::estimate_time(config, counts, world, tokens_per_pair, o.peak_tflops, o.mfu, steps);
-  std::string line = fmt::format("compute: {:.4g} TFLOP per pair, {:.4g} TFLOP per step",
-                                 time.flops_per_pair / 1e12, time.flops_per_step / 1e12);
+  std::string line = fmt::format("compute: {} per pair, {} per step", flops(time.flops_per_pair),
+                                 flops(time.flops_per_step));
   if (o.peak_tflops > 0.0) {
     line += fmt::format("; at {:.0f}% MFU of {:.0f} TFLOP/s x {} GPU(s): {} per step",
                         100.0 * o.mfu, o.peak_tflops, world, duration(time.step_seconds));

@@ -232,6 +232,7 @@ BenchMemoryRanks bench_memory_ranks_from_json(const nlohmann::json& json) {
     c.optimizer = j.at("optimizer").get<double>();
     c.activations = j.at("activations").get<double>();
     c.buffers = j.at("buffers").get<double>();
+    c.not_concurrent = j.value("not_concurrent", 0.0);
     return c;
   };
   BenchMemoryRanks r;
@@ -292,7 +293,7 @@ std::string format_bench_memory_ranks(const BenchMemoryRanks& r) {
       r.world_size, r.backend, r.steps, r.plan_tokens, r.plan_rows, r.plan_row_length);
   const std::string header = fmt::format(
       "{:<18} {:>11} {:>11} {:>11} {:>11} {:>12} {:>11} {:>11} {:>11}\n", "", "parameters",
-      "gradients", "master", "optimizer", "activations", "buffers", "sum", "peak");
+      "gradients", "master", "optimizer", "activations", "buffers", "total", "peak");
   double base_seconds = 0.0, base_traffic = 0.0;
   for (int64_t stage = 0; stage <= 3; ++stage) {
     const StagePlan* plan = nullptr;
@@ -335,8 +336,9 @@ std::string format_bench_memory_ranks(const BenchMemoryRanks& r) {
         base_traffic > 0.0 ? traffic / base_traffic : 0.0);
   }
   out +=
-      "sum = the categories; peak = the allocator's peak over the measured steps, which also "
-      "holds backward's temporaries and the loader's batches\n";
+      "total: measured, the categories' peaks added up (they need not coincide); the plan's, its "
+      "predicted peak (the replicated path's gradients replace its activations); peak = the "
+      "allocator's peak over the measured steps, which also holds backward's temporaries\n";
   return out;
 }
 

@@ -48,7 +48,7 @@ double compute_bytes(const Config& config) {
 }  // namespace
 
 double MemoryCategories::total() const {
-  return parameters + gradients + master + optimizer + activations + buffers;
+  return parameters + gradients + master + optimizer + activations + buffers - not_concurrent;
 }
 
 const StagePlan& MemoryPlan::stage(int64_t s) const { return stages.at(static_cast<size_t>(s)); }
@@ -236,6 +236,7 @@ MemoryPlan plan_memory(const Config& config, const ParameterCounts& n, int64_t w
       b.gradients = 4.0 * trainable;
       b.optimizer = 8.0 * trainable / (stage == 1 ? w : 1.0);
       b.buffers = world_size > 1 ? 4.0 * trainable : 0.0;
+      b.not_concurrent = std::min(b.gradients, b.activations);
       plan.stages.push_back(s);
       continue;
     }
@@ -305,7 +306,7 @@ TimeEstimate estimate_time(const Config& config, const ParameterCounts& n, int64
 
 std::string format_mib(double bytes) {
   const double mib = bytes / (1024.0 * 1024.0);
-  if (mib >= 1024.0) return fmt::format("{:.2f} GiB", mib / 1024.0);
+  if (std::abs(mib) >= 1024.0) return fmt::format("{:.2f} GiB", mib / 1024.0);
   return fmt::format("{:.1f} MiB", mib);
 }
 

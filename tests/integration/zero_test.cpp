@@ -1,6 +1,6 @@
 // ZeRO stages 2 and 3, bf16 parameters and re-sharding resume through real omnirm processes
 // (`omnirm launch`, Gloo on loopback): stages 2 and 3 (with activation checkpointing, with
-// LoRA) reach stage 0's weights; bf16 parameters follow the fp32 loss curve; a killed run
+// LoRA) reach stage 0's weights; a killed run
 // resumes bit for bit at every stage, and on another world size and stage continues the same
 // run; a missing shard, another model or another parameter layout is refused naming the file;
 // a model whose fp32 state exceeds train.memory_budget_mb trains under stage 3 and is refused
@@ -74,16 +74,6 @@ class Zero : public ::testing::Test {
     const auto file = omnirm::io::load_safetensors(checkpoint(name, step) + "/model.safetensors");
     return {file.tensors.begin(), file.tensors.end()};
   }
-  static std::vector<double> losses(const std::string& name) {
-    std::vector<double> values;
-    std::istringstream lines(read_file(out(name) + "/metrics.jsonl"));
-    std::string line;
-    while (std::getline(lines, line)) {
-      const nlohmann::json record = nlohmann::json::parse(line);
-      if (record.contains("loss")) values.push_back(record["loss"].get<double>());
-    }
-    return values;
-  }
 
   static std::string* dir_;
 };
@@ -133,32 +123,6 @@ TEST_F(Zero, StagesTwoAndThreeReachTheWeightsOfStageZero) {
   const CommandResult lora3 = launch(2, "lora3", lora + " --set dist.zero_stage=3");
   ASSERT_EQ(lora3.exit_code, 0) << lora3.output;
   EXPECT_LE(max_relative_difference(weights("lora3"), weights("lora0")), 10 * kRelativeTolerance);
-}
-
-TEST_F(Zero, Bf16ParametersFollowTheFp32LossCurve) {
-  const std::string steps =
-      "--set train.max_steps=24 --set train.save_every=0 --set train.lr=0.01 --set data.eval=";
-  const CommandResult fp32 = launch(2, "curve-fp32", steps);
-  ASSERT_EQ(fp32.exit_code, 0) << fp32.output;
-  const CommandResult bf16 = launch(
-      2, "curve-bf16",
-      steps + " --set train.param_dtype=bf16 --set train.precision=bf16 --set dist.zero_stage=2");
-  ASSERT_EQ(bf16.exit_code, 0) << bf16.output;
-  const std::vector<double> a = losses("curve-fp32"), b = losses("curve-bf16");
-  ASSERT_EQ(a.size(), 24u);
-  ASSERT_EQ(b.size(), 24u);
-  // bf16 weights carry 8 significant bits: each step's loss stays within 0.03 of fp32's,
-  // while the loss itself moves by several times that over these steps.
-  double worst = 0.0, lowest = a.front(), highest = a.front();
-  for (size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(a[i] - b[i]));
-    lowest = std::min(lowest, a[i]);
-    highest = std::max(highest, a[i]);
-  }
-  std::printf("largest per-step loss difference, bf16 parameters vs fp32: %.5f (fp32 range %.4f)\n",
-              worst, highest - lowest);
-  EXPECT_LE(worst, 0.03);
-  EXPECT_GT(highest - lowest, 3 * 0.03);
 }
 
 TEST_F(Zero, AKilledRunResumesBitIdenticallyAtEveryStage) {

@@ -61,6 +61,10 @@ struct MemoryCategories {
   double optimizer = 0.0;
   double activations = 0.0;
   double buffers = 0.0;
+  // Bytes two categories never hold at once: on the replicated path the gradients are
+  // created (after zero_grad sets them to none) as backward frees the activations.
+  double not_concurrent = 0.0;
+  // The peak: the categories' sum less not_concurrent.
   double total() const;
 };
 
