@@ -30,6 +30,13 @@ if(OMNIRM_HAVE_CUDA)
   target_include_directories(omnirm_cuda_ops PUBLIC ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(omnirm_cuda_ops PUBLIC omnirm_cuda omnirm_torch)
   target_compile_definitions(omnirm_cuda_ops PUBLIC OMNIRM_WITH_CUDA=1)
+  # The kernels' compiled targets, for `omnirm doctor`: the sm_XX of Torch's -gencode flags.
+  string(REGEX MATCHALL "code=sm_[0-9]+" OMNIRM_KERNEL_CODES "${CMAKE_CUDA_FLAGS}")
+  list(REMOVE_DUPLICATES OMNIRM_KERNEL_CODES)
+  list(TRANSFORM OMNIRM_KERNEL_CODES REPLACE "code=" "")
+  list(JOIN OMNIRM_KERNEL_CODES " " OMNIRM_KERNEL_ARCHITECTURES)
+  target_compile_definitions(omnirm_cuda_ops PRIVATE
+    OMNIRM_KERNEL_ARCHITECTURES="${OMNIRM_KERNEL_ARCHITECTURES}")
   set(OMNIRM_CUDA_OPS omnirm_cuda_ops)
 else()
   message(STATUS "omnirm: nvcc not found, building without CUDA kernels")

@@ -16,7 +16,7 @@ DEV_PACKAGES=(
 )
 # Dependencies every Linux machine has, or that building does not need (googletest is the
 # source tree that libgtest-dev points at).
-SKIP_DEPENDENCIES=" libc6 libgcc-s1 libstdc++6 googletest libgtest-dev "
+SKIP_DEPENDENCIES=" libc6 libc-dev libc6-dev libgcc-s1 libstdc++6 googletest libgtest-dev "
 
 say() { printf '[fetch_gpu_debs] %s\n' "$*"; }
 die() { printf '[fetch_gpu_debs] error: %s\n' "$*" >&2; exit 1; }

@@ -99,6 +99,9 @@ def minicpmo():
         "architectures": ["MiniCPMO"], "model_type": "minicpmo", "query_num": 4,
         "drop_vision_last_layer": True, "audio_pool_step": 2, "init_vision": True,
         "init_audio": True, "init_tts": True,
+        # MiniCPM-o's names at toy sizes for omnirm's own towers (its MiniCPM-o path needs an
+        # LLM width of 128 or more), as an omnirm export of them says.
+        "omnirm_arch": "omnirm",
         "slice_config": {"max_slice_nums": 9, "patch_size": 14, "scale_resolution": 28},
         "vision_config": vision_config.to_diff_dict(),
         "audio_config": audio_config.to_diff_dict(),

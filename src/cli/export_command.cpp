@@ -24,6 +24,7 @@
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
+#include "omnirm/infer/loaded_model.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/hf_config_writer.h"
 #include "omnirm/io/safetensors.h"
@@ -32,7 +33,6 @@
 #include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
-#include "omnirm/train/checkpoint.h"
 #include "omnirm/train/consolidate.h"
 
 namespace omnirm::cli {
@@ -84,7 +84,7 @@ nlohmann::json peft_adapter_config(const LoraConfig& lora, const std::string& ba
           {"inference_mode", true}};
 }
 
-void write_adapters(train::LoadedModel& loaded, const std::string& out) {
+void write_adapters(infer::LoadedModel& loaded, const std::string& out) {
   if (!model::has_lora(*loaded.model)) {
     throw UserError(loaded.dir +
                     ": the model has no LoRA adapters (lora.rank is 0); export it without "
@@ -191,7 +191,7 @@ void add_export_command(CLI::App& app) {
                  minicpmo ? "MiniCPM-o-2.6" : "Qwen2 sequence-classification");
       return;
     }
-    train::LoadedModel loaded = train::load_model_dir(*model);
+    infer::LoadedModel loaded = infer::load_model_dir(*model);
     if (*adapters_only) {
       write_adapters(loaded, *out);
       fmt::print("exported the LoRA adapters of {} to {}\n", loaded.dir, *out);

@@ -17,13 +17,30 @@ void collect_media(const std::vector<ContentPart>& parts, Segment segment, const
   }
 }
 
+// The example with every media path joined to `root` (the MiniCPM-o layout looks the files up
+// while rendering).
+Example with_media_root(const Example& example, const std::string& root) {
+  Example joined = example;
+  auto join = [&](std::vector<ContentPart>& parts) {
+    for (ContentPart& part : parts)
+      if (part.type != "text") part.path = (std::filesystem::path(root) / part.path).string();
+  };
+  for (Turn& turn : joined.prompt) join(turn.content);
+  join(joined.chosen);
+  join(joined.rejected);
+  return joined;
+}
+
 }  // namespace
 
 std::optional<EncodedPair> encode_pair(const Example& example, const PairEncoder& encoder,
                                        EncodeCounts& counts, TokenCache* cache,
                                        const std::string& media_root, const MediaHook& media_hook) {
+  const Example rendered =
+      encoder.renders_minicpmo() ? with_media_root(example, media_root) : Example();
+  const Example& source = encoder.renders_minicpmo() ? rendered : example;
   std::optional<text::PairTokens> tokens =
-      cache != nullptr ? encoder.encode(example, counts, *cache) : encoder.encode(example, counts);
+      cache != nullptr ? encoder.encode(source, counts, *cache) : encoder.encode(source, counts);
   if (!tokens) return std::nullopt;
   EncodedPair pair;
   pair.tokens = std::move(*tokens);

@@ -82,7 +82,9 @@ struct Loader::State {
   State(const text::Tokenizer& tokenizer_in, LoaderOptions options_in)
       : tokenizer(tokenizer_in),
         options(std::move(options_in)),
-        encoder(tokenizer_in, options.max_length, options.truncation, options.media_layout) {}
+        encoder(tokenizer_in, options.max_length, options.truncation, options.media_layout) {
+    if (options.minicpmo_layout) encoder.set_minicpmo_layout(*options.minicpmo_layout);
+  }
 
   const text::Tokenizer& tokenizer;
   LoaderOptions options;

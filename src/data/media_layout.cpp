@@ -74,6 +74,7 @@ MediaLayout MediaLayout::of(const text::Tokenizer& tokenizer, int64_t image_toke
 }
 
 int64_t MediaLayout::expansion(int32_t id) const {
+  if (minicpmo) return id == minicpmo_ids.unk ? 1 : 0;
   if (id == image_id || id == views_id) return image_tokens;
   if (id == video_id) return video_tokens;
   if (id == audio_id) return audio_tokens;

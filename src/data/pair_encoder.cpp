@@ -15,14 +15,18 @@
 namespace omnirm::data {
 namespace {
 
-std::string render_example_prompt(const Example& example) {
+std::string render_example_prompt(const Example& example,
+                                  const std::optional<MinicpmoLayoutOptions>& minicpmo) {
   std::vector<text::ChatTurn> turns;
   turns.reserve(example.prompt.size());
-  for (const Turn& turn : example.prompt) {
-    turns.push_back(text::ChatTurn{turn.role, render_parts(turn.content)});
-  }
   try {
-    return text::render_prompt(example.criteria, turns);
+    for (const Turn& turn : example.prompt) {
+      turns.push_back(text::ChatTurn{turn.role, minicpmo
+                                                    ? minicpmo_render_parts(turn.content, *minicpmo)
+                                                    : render_parts(turn.content)});
+    }
+    return minicpmo ? text::render_prompt_minicpmo(example.criteria, turns)
+                    : text::render_prompt(example.criteria, turns);
   } catch (const UserError& error) {
     const std::string where = example.origin.empty() ? "pair '" + example.id + "'" : example.origin;
     throw UserError(where + ": " + error.what());
@@ -39,21 +43,29 @@ PairEncoder::PairEncoder(const text::Tokenizer& tokenizer, int64_t max_length,
       policy_(policy),
       closing_tokens_(static_cast<int64_t>(tokenizer.encode(text::render_response("")).size())) {}
 
+std::array<std::string, 3> PairEncoder::render(const Example& example) const {
+  auto response = [&](const std::vector<ContentPart>& parts) {
+    return text::render_response(minicpmo_ ? minicpmo_render_parts(parts, *minicpmo_)
+                                           : render_parts(parts));
+  };
+  return {render_example_prompt(example, minicpmo_), response(example.chosen),
+          response(example.rejected)};
+}
+
 std::optional<text::PairTokens> PairEncoder::encode(const Example& example,
                                                     EncodeCounts& counts) const {
+  const std::array<std::string, 3> texts = render(example);
   text::PairTokens pair;
-  pair.prompt = tokenizer_.encode(render_example_prompt(example));
-  pair.chosen = tokenizer_.encode(text::render_response(render_parts(example.chosen)));
-  pair.rejected = tokenizer_.encode(text::render_response(render_parts(example.rejected)));
+  pair.prompt = tokenizer_.encode(texts[0]);
+  pair.chosen = tokenizer_.encode(texts[1]);
+  pair.rejected = tokenizer_.encode(texts[2]);
   return fit(std::move(pair), counts);
 }
 
 std::optional<text::PairTokens> PairEncoder::encode(const Example& example, EncodeCounts& counts,
                                                     TokenCache& cache) const {
   text::PairTokens pair;
-  const std::string prompt = render_example_prompt(example);
-  const std::string chosen = text::render_response(render_parts(example.chosen));
-  const std::string rejected = text::render_response(render_parts(example.rejected));
+  const auto [prompt, chosen, rejected] = render(example);
   // About one token per four bytes of text: most runs fit without regrowing.
   pair.prompt.reserve(prompt.size() / 4 + 8);
   pair.chosen.reserve(chosen.size() / 4 + 8);

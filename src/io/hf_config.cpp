@@ -160,6 +160,58 @@ void read_audio(const Fields& top, ModelConfig& m) {
   if (act != "gelu") a.fail("activation_function '" + act + "' is not supported (gelu only)");
 }
 
+// MiniCPM-o-2.6's own computation (model.arch minicpmo) unless the file is an omnirm export of
+// omnirm's towers in MiniCPM-o's names (it says omnirm_arch, or, written before that key,
+// omnirm_resampler_hidden). The settings this path does not reproduce are refused by name.
+void read_minicpmo_arch(const Fields& top, ModelConfig& m) {
+  m.arch = top.text_or("omnirm_arch", top.has("omnirm_resampler_hidden") ? "omnirm" : "minicpmo");
+  if (m.arch == "omnirm") return;
+  if (m.arch != "minicpmo") top.fail("omnirm_arch '" + m.arch + "' is not omnirm or minicpmo");
+  if (m.vision_layers > 0) {
+    const Fields v = top.object("vision_config");
+    // The position table: (image_size / patch_size)² rows, NaViT-bucketised per slice.
+    m.image_size = v.integer("image_size");
+    if (m.image_size % m.patch_size != 0)
+      v.fail("image_size " + std::to_string(m.image_size) + " is not a multiple of patch_size");
+    if (top.has("slice_config")) {
+      const Fields slice = top.object("slice_config");
+      m.slice_max = slice.integer_or("max_slice_nums", m.slice_max);
+      m.slice_resolution = slice.integer_or("scale_resolution", m.slice_resolution);
+      if (slice.integer_or("patch_size", m.patch_size) != m.patch_size)
+        slice.fail("patch_size " + std::to_string(slice.integer("patch_size")) +
+                   " differs from vision_config.patch_size; the MiniCPM-o path slices in the "
+                   "vision tower's patches");
+    }
+    if (!top.boolean_or("use_image_id", true))
+      top.fail(
+          "use_image_id: false is outside what the MiniCPM-o path reproduces (it writes "
+          "<image_id>k</image_id> before each image, as MiniCPM-o-2.6 does)");
+    if (!top.boolean_or("slice_mode", true))
+      top.fail(
+          "slice_mode: false is outside what the MiniCPM-o path reproduces (images are "
+          "sliced, as MiniCPM-o-2.6 does)");
+    if (m.hidden_size < 128)
+      top.fail("hidden_size " + std::to_string(m.hidden_size) +
+               " is outside what the MiniCPM-o path reproduces: the resampler's heads are "
+               "hidden_size / 128");
+  }
+  if (m.audio_layers > 0) {
+    m.audio_chunk_seconds = top.number_or("audio_chunk_length", m.audio_chunk_seconds);
+    if (m.audio_pool_stride != 2)
+      top.fail("audio_pool_step " + std::to_string(m.audio_pool_stride) +
+               " is outside what the MiniCPM-o path reproduces: MiniCPM-o's processor counts "
+               "audio tokens with a pool step of 2");
+    if (!top.boolean_or("chunk_input", true))
+      top.fail(
+          "chunk_input: false is outside what the MiniCPM-o path reproduces (audio "
+          "placeholders per second of audio, as LLaMA-Factory's MiniCPM-o plugin writes)");
+    const Fields a = top.object("audio_config");
+    if (a.integer("encoder_ffn_dim") != 4 * m.audio_hidden)
+      a.fail("encoder_ffn_dim " + std::to_string(a.integer("encoder_ffn_dim")) +
+             " is not 4 x d_model; MiniCPM-o sizes its audio projector from encoder_ffn_dim / 4");
+  }
+}
+
 bool is_sequence_classifier(const json& config) {
   if (!config.contains("architectures") || !config["architectures"].is_array()) return false;
   for (const json& name : config["architectures"])
@@ -196,6 +248,7 @@ ModelConfig model_config_from_hf_json(const std::string& json_text, const std::s
     m.audio_layers = 0;
     if (fields.boolean_or("init_vision", true)) read_vision(fields, m);
     if (fields.boolean_or("init_audio", true)) read_audio(fields, m);
+    read_minicpmo_arch(fields, m);
   } else {
     top.fail("model_type '" + type +
              "' is not supported; omnirm reads qwen2, llama and minicpmo configs");

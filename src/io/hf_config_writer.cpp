@@ -46,6 +46,9 @@ json minicpmo_config_json(const ModelConfig& m, int64_t vocab_size, int32_t im_e
   config["init_vision"] = m.vision_layers > 0;
   config["init_audio"] = m.audio_layers > 0;
   config["init_tts"] = false;
+  // Which computation the towers do (model.arch); reading the file back keeps it.
+  config["omnirm_arch"] = m.arch;
+  const bool minicpmo = m.arch == "minicpmo";
   if (m.vision_layers > 0) {
     config["drop_vision_last_layer"] = true;
     config["query_num"] = m.image_tokens;
@@ -61,20 +64,28 @@ json minicpmo_config_json(const ModelConfig& m, int64_t vocab_size, int32_t im_e
                                {"layer_norm_eps", 1e-6}};
     config["slice_config"] = {{"model_type", "minicpmv"},
                               {"patch_size", m.patch_size},
-                              {"max_slice_nums", 1},
-                              {"scale_resolution", m.image_size}};
+                              {"max_slice_nums", minicpmo ? m.slice_max : 1},
+                              {"scale_resolution", minicpmo ? m.slice_resolution : m.image_size}};
+    if (minicpmo) {
+      config["use_image_id"] = true;
+      config["slice_mode"] = true;
+    }
     const int64_t resampler = m.resampler_hidden > 0 ? m.resampler_hidden : m.vision_hidden;
     if (resampler != m.hidden_size) config["omnirm_resampler_hidden"] = resampler;
   }
   if (m.audio_layers > 0) {
     config["audio_pool_step"] = m.audio_pool_stride;
+    if (minicpmo) {
+      config["audio_chunk_length"] = m.audio_chunk_seconds;
+      config["chunk_input"] = true;
+    }
     config["audio_config"] = {{"model_type", "whisper"},
                               {"d_model", m.audio_hidden},
                               {"encoder_layers", m.audio_layers},
                               {"encoder_attention_heads", m.audio_heads},
                               {"encoder_ffn_dim", m.audio_intermediate},
                               {"num_mel_bins", m.mel_bins},
-                              {"max_source_positions", (m.audio_frames + 1) / 2},
+                              {"max_source_positions", minicpmo ? 1500 : (m.audio_frames + 1) / 2},
                               {"activation_function", "gelu"}};
   }
   return config;

@@ -1,12 +1,12 @@
-// Whisper-style log-mel spectrogram (the exact recipe is in log_mel.h). The STFT is a plain
-// real DFT of n_fft points with a precomputed table of twiddles: for n_fft = 400 that is
-// 201 x 400 multiply-adds per frame for each of cos and sin, about 32 M per second of audio.
-// Everything is computed in double and stored as float.
+// Whisper-style log-mel spectrogram (the exact recipe is in log_mel.h). The STFT is LibTorch's
+// (an FFT: O(n_fft log n_fft) per frame, where a plain DFT of 400 points took 201 x 400
+// multiply-adds for each of cos and sin); everything is computed in double and stored as float.
 #include "omnirm/media/log_mel.h"
+
+#include <ATen/ATen.h>
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <stdexcept>
 
 namespace omnirm::media {
@@ -86,53 +86,51 @@ LogMel log_mel_spectrogram(const std::vector<float>& samples, const LogMelOption
   const int bins = n_fft / 2 + 1;
   const int64_t pad = n_fft / 2;
 
-  // Periodic Hann window and the DFT twiddles, indexed by (k * n) mod n_fft.
-  std::vector<double> window(static_cast<size_t>(n_fft));
-  std::vector<double> cos_table(static_cast<size_t>(n_fft)), sin_table(static_cast<size_t>(n_fft));
-  for (int n = 0; n < n_fft; ++n) {
-    const double angle = 2.0 * std::numbers::pi * n / n_fft;
-    window[n] = 0.5 - 0.5 * std::cos(angle);
-    cos_table[n] = std::cos(angle);
-    sin_table[n] = std::sin(angle);
-  }
-  const std::vector<double> filters = mel_filterbank(options);
+  // The centred frames: the signal reflected at both ends (numpy's "reflect", any length).
+  at::Tensor padded = at::empty({count + 2 * pad}, at::kDouble);
+  double* out = padded.data_ptr<double>();
+  for (int64_t i = 0; i < count + 2 * pad; ++i) out[i] = samples[reflect_index(i - pad, count)];
+  const at::Tensor window = at::hann_window(n_fft, /*periodic=*/true, at::kDouble);
+  // [bins, frames + 1] complex; Whisper drops the last frame.
+  const at::Tensor spectrum =
+      at::stft(padded, n_fft, options.hop_length, n_fft, window, /*normalized=*/false,
+               /*onesided=*/true, /*return_complex=*/true);
+  const at::Tensor power = at::abs(spectrum.narrow(1, 0, frames)).pow(2);  // [bins, frames]
+  const std::vector<double> filter_values = mel_filterbank(options);
+  const at::Tensor filters =
+      at::from_blob(const_cast<double*>(filter_values.data()), {options.n_mels, bins}, at::kDouble);
+  at::Tensor log_mel = at::matmul(filters, power).clamp_min(kMelFloor).log10();  // [mels, frames]
+  const double floor_value = log_mel.max().item<double>() - kDynamicRangeLog10;
+  log_mel = (log_mel.clamp_min(floor_value) + 4.0) / 4.0;
 
-  std::vector<double> log_mel(static_cast<size_t>(options.n_mels) * frames);
-  std::vector<double> windowed(static_cast<size_t>(n_fft));
-  std::vector<double> power(static_cast<size_t>(bins));
-  for (int64_t t = 0; t < frames; ++t) {
-    const int64_t start = t * options.hop_length - pad;
-    for (int n = 0; n < n_fft; ++n) {
-      windowed[n] = window[n] * samples[reflect_index(start + n, count)];
-    }
-    for (int k = 0; k < bins; ++k) {
-      double re = 0.0, im = 0.0;
-      int phase = 0;  // (k * n) mod n_fft, advanced by k each step
-      for (int n = 0; n < n_fft; ++n) {
-        re += windowed[n] * cos_table[phase];
-        im -= windowed[n] * sin_table[phase];
-        phase += k;
-        if (phase >= n_fft) phase -= n_fft;
-      }
-      power[k] = re * re + im * im;
-    }
-    for (int m = 0; m < options.n_mels; ++m) {
-      const double* row = filters.data() + static_cast<size_t>(m) * bins;
-      double mel = 0.0;
-      for (int k = 0; k < bins; ++k) mel += row[k] * power[k];
-      log_mel[static_cast<size_t>(m) * frames + t] = std::log10(std::max(mel, kMelFloor));
-    }
-  }
+  LogMel result;
+  result.n_mels = options.n_mels;
+  result.num_frames = static_cast<int>(frames);
+  const at::Tensor values = log_mel.to(at::kFloat).contiguous();
+  result.values.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+  return result;
+}
 
-  const double floor_value = *std::max_element(log_mel.begin(), log_mel.end()) - kDynamicRangeLog10;
-  LogMel out;
-  out.n_mels = options.n_mels;
-  out.num_frames = static_cast<int>(frames);
-  out.values.resize(log_mel.size());
-  for (size_t i = 0; i < log_mel.size(); ++i) {
-    out.values[i] = static_cast<float>((std::max(log_mel[i], floor_value) + 4.0) / 4.0);
+LogMel whisper_window_log_mel(const std::vector<float>& samples, const LogMelOptions& options,
+                              int window_seconds) {
+  const size_t window = static_cast<size_t>(window_seconds) * options.sample_rate;
+  if (samples.empty() || samples.size() > window) {
+    throw std::invalid_argument("whisper_window_log_mel: a chunk must hold 1 to " +
+                                std::to_string(window) + " samples, got " +
+                                std::to_string(samples.size()));
   }
-  return out;
+  std::vector<float> padded(window, 0.0f);
+  std::copy(samples.begin(), samples.end(), padded.begin());
+  const LogMel full = log_mel_spectrogram(padded, options);
+  const int kept = static_cast<int>((samples.size() + options.hop_length - 1) / options.hop_length);
+  LogMel cut;
+  cut.n_mels = full.n_mels;
+  cut.num_frames = kept;
+  cut.values.resize(static_cast<size_t>(full.n_mels) * kept);
+  for (int m = 0; m < full.n_mels; ++m)
+    std::copy_n(full.values.begin() + static_cast<size_t>(m) * full.num_frames, kept,
+                cut.values.begin() + static_cast<size_t>(m) * kept);
+  return cut;
 }
 
 }  // namespace omnirm::media

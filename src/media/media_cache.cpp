@@ -10,7 +10,7 @@
 
 #include "media_common.h"
 #include "omnirm/core/error.h"
-#include "omnirm/media/content_hash.h"
+#include "omnirm/core/content_hash.h"
 
 namespace omnirm::media {
 namespace {
@@ -37,25 +37,7 @@ FileDigest digest_path(const std::string& path, const MediaLimits& limits) {
     detail::checked_file_size(path, limits);
     return digest_file(path);
   }
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
-    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
-    if (static_cast<int64_t>(names.size()) > limits.max_frames_scanned) break;
-  }
-  std::sort(names.begin(), names.end());
-  ContentHasher hasher;
-  FileDigest whole;
-  for (const std::string& name : names) {
-    const std::string file = (std::filesystem::path(path) / name).string();
-    const FileDigest part = digest_file(file);
-    const uint64_t words[2] = {part.hash, part.size};
-    hasher.update(
-        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(name.data()), name.size() + 1));
-    hasher.update(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(words), sizeof(words)));
-    whole.size += part.size;
-  }
-  whole.hash = hasher.finish();
-  return whole;
+  return digest_directory(path, limits.max_frames_scanned);
 }
 
 }  // namespace

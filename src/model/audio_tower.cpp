@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "omnirm/model/minicpmo_positions.h"
+
 namespace omnirm::model {
 
 namespace {
@@ -46,7 +48,7 @@ int64_t AudioTowerImpl::tokens_for_frames(int64_t frames) const {
   return ((frames + 1) / 2) / options_.pool_stride;
 }
 
-at::Tensor AudioTowerImpl::encode(const at::Tensor& mel) {
+at::Tensor AudioTowerImpl::encode(const at::Tensor& mel, const at::Tensor& attn_mask) {
   TORCH_CHECK(mel.dim() == 3 && mel.size(1) == options_.num_mel_bins,
               "audio tower: mel must be [B, ", options_.num_mel_bins, ", T], got ", mel.sizes());
   at::Tensor h = at::gelu(conv2_->forward(at::gelu(conv1_->forward(mel))));  // [B, D, T']
@@ -54,11 +56,27 @@ at::Tensor AudioTowerImpl::encode(const at::Tensor& mel) {
   TORCH_CHECK(h.size(1) <= options_.max_source_positions, "audio tower: ", h.size(1),
               " frames exceed max_source_positions ", options_.max_source_positions);
   h = h + embed_positions_.narrow(0, 0, h.size(1)).to(h.dtype()).unsqueeze(0);
-  h = run_encoder_layers(layers_, h, checkpoint_every_);
+  h = run_encoder_layers(layers_, h, checkpoint_every_, {}, attn_mask);
   return layer_norm_->forward(h);
 }
 
+at::Tensor AudioTowerImpl::forward_chunk(const at::Tensor& mel) {
+  TORCH_CHECK(options_.minicpmo, "audio tower: forward_chunk is the minicpmo tower's");
+  TORCH_CHECK(mel.dim() == 3 && mel.size(0) == 1, "audio tower: a chunk is [1, mels, T], got ",
+              mel.sizes());
+  const int64_t frames = (mel.size(2) - 1) / 2 + 1;  // after the stride-2 convolution
+  const at::Tensor mask = chunked_causal_mask(frames, options_.chunk_frames).to(mel.device());
+  at::Tensor h = encode(mel, mask);  // [1, T', D]
+  h = linear2_->forward(at::relu(linear1_->forward(h)));
+  const int64_t pool = options_.pool_stride;
+  TORCH_CHECK(h.size(1) >= pool, "audio tower: a chunk of ", mel.size(2),
+              " mel frames is too short to pool");
+  h = at::avg_pool1d(h.transpose(1, 2), {pool}, {pool}).transpose(1, 2);
+  return h.squeeze(0);
+}
+
 at::Tensor AudioTowerImpl::forward(const at::Tensor& mel) {
+  TORCH_CHECK(!options_.minicpmo, "audio tower: the minicpmo tower takes forward_chunk");
   at::Tensor h = encode(mel);  // [B, T', D]
   const int64_t tokens = h.size(1) / options_.pool_stride;
   TORCH_CHECK(tokens > 0, "audio tower: clip too short for pool_stride ", options_.pool_stride);

@@ -27,13 +27,18 @@ EncoderAttentionImpl::EncoderAttentionImpl(const EncoderLayerOptions& o)
   out_proj_ = register_module("out_proj", linear(true));
 }
 
-at::Tensor EncoderAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& key_mask) {
+at::Tensor EncoderAttentionImpl::forward(const at::Tensor& hidden, const at::Tensor& key_mask,
+                                         const at::Tensor& attn_mask) {
   const int64_t b = hidden.size(0), l = hidden.size(1);
   auto heads = [&](const at::Tensor& x) {
     return x.view({b, l, num_heads_, head_dim_}).transpose(1, 2);  // [B, H, L, d]
   };
   std::optional<at::Tensor> mask;
   if (key_mask.defined()) mask = key_mask.view({b, 1, 1, l});
+  if (attn_mask.defined()) {
+    const at::Tensor rows = attn_mask.view({1, 1, l, l});
+    mask = mask ? at::logical_and(*mask, rows) : rows;
+  }
   at::Tensor out = at::scaled_dot_product_attention(heads(q_proj_->forward(hidden)),
                                                     heads(k_proj_->forward(hidden)),
                                                     heads(v_proj_->forward(hidden)), mask);
@@ -59,17 +64,21 @@ EncoderLayerImpl::EncoderLayerImpl(const EncoderLayerOptions& o) : gelu_tanh_(o.
   }
 }
 
-at::Tensor EncoderLayerImpl::forward(const at::Tensor& hidden, const at::Tensor& key_mask) {
-  at::Tensor h = hidden + self_attn_->forward(norm1_->forward(hidden), key_mask);
+at::Tensor EncoderLayerImpl::forward(const at::Tensor& hidden, const at::Tensor& key_mask,
+                                     const at::Tensor& attn_mask) {
+  at::Tensor h = hidden + self_attn_->forward(norm1_->forward(hidden), key_mask, attn_mask);
   return h +
          fc2_->forward(at::gelu(fc1_->forward(norm2_->forward(h)), gelu_tanh_ ? "tanh" : "none"));
 }
 
 at::Tensor run_encoder_layers(torch::nn::ModuleList& layers, at::Tensor hidden,
-                              int64_t checkpoint_every) {
+                              int64_t checkpoint_every, const at::Tensor& key_mask,
+                              const at::Tensor& attn_mask) {
   for (size_t i = 0; i < layers->size(); ++i) {
     EncoderLayerImpl* layer = layers[i]->as<EncoderLayer>();
-    const BlockFunction block = [layer](const at::Tensor& h) { return layer->forward(h); };
+    const BlockFunction block = [layer, key_mask, attn_mask](const at::Tensor& h) {
+      return layer->forward(h, key_mask, attn_mask);
+    };
     hidden = run_block(block, hidden, checkpoint_block(int64_t(i), checkpoint_every),
                        any_trainable(*layer));
   }

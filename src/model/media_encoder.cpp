@@ -3,6 +3,10 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
+#include "omnirm/model/minicpmo_positions.h"
+
 namespace omnirm::model {
 
 namespace {
@@ -62,6 +66,13 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     resampler.max_frames = config.max_frames;
     resampler.locality = config.resampler_locality;
     resampler.grid_side = config.image_size / config.patch_size;
+    if (config.arch == "minicpmo") {
+      // MiniCPM-o's resampler: at the LLM's width with hidden_size / 128 heads.
+      resampler.minicpmo = true;
+      resampler.embed_dim = config.hidden_size;
+      resampler.num_heads = config.hidden_size / 128;
+      resampler.locality = 0.0;
+    }
     resampler_ = register_module("resampler", Resampler(resampler));
     if (config.freeze_vision) {
       freeze(*vision_tower_);
@@ -78,8 +89,19 @@ MediaEncoderImpl::MediaEncoderImpl(const ModelConfig& config) : config_(config) 
     audio.max_source_positions = (config.audio_frames + 1) / 2;  // after the stride-2 conv
     audio.pool_stride = config.audio_pool_stride;
     audio.out_dim = config.hidden_size;
+    audio.minicpmo = config.arch == "minicpmo";
+    audio.chunk_frames = static_cast<int64_t>(std::llround(config.audio_chunk_seconds * 50.0));
     audio_tower_ = register_module("audio_tower", AudioTower(audio));
-    if (config.freeze_audio) freeze(*audio_tower_);
+    if (config.freeze_audio) {
+      freeze(*audio_tower_);
+      // The fork's --freeze_vision_tower freezes MiniCPM-o's apm but not its
+      // audio_projection_layer: under minicpmo the projector keeps training.
+      if (config.arch == "minicpmo") {
+        for (auto& item : audio_tower_->named_parameters())
+          if (item.key().rfind("audio_projection_layer.", 0) == 0)
+            item.value().requires_grad_(true);
+      }
+    }
   }
   if (config.point_layers > 0) {
     PointTowerOptions points;
@@ -159,6 +181,54 @@ MediaFeatures MediaEncoderImpl::forward(const MediaInputs& media) {
     const at::Tensor mel = media.audio.to(parameter_dtype(*audio_tower_));
     features.audio = item_major_rows(audio_tower_->forward(mel));
     encoded_items_ += media.audio.size(0);
+  }
+
+  const bool has_slices =
+      kind_present(media.slice_patches, media.slice_slots, "slice_patches", "slice_slots");
+  if (has_slices) {
+    TORCH_CHECK(has_vision() && config_.arch == "minicpmo",
+                "media inputs: image slices need a minicpmo model with a vision tower");
+    const int64_t s = media.slice_patches.size(0), p = media.slice_patches.size(1);
+    TORCH_CHECK(media.slice_grids.defined() && media.slice_grids.dim() == 2 &&
+                    media.slice_grids.size(0) == s && media.slice_grids.size(1) == 2,
+                "media inputs: slice_grids must be [S, 2] with S = ", s);
+    const at::Tensor grids = media.slice_grids.to(at::kCPU, at::kLong);
+    const int64_t side = config_.image_size / config_.patch_size;
+    at::Tensor positions = at::zeros({s, p}, at::kLong);
+    at::Tensor key_mask = at::zeros({s, p}, at::kBool);
+    for (int64_t i = 0; i < s; ++i) {
+      const int64_t h = grids[i][0].item<int64_t>(), w = grids[i][1].item<int64_t>();
+      TORCH_CHECK(h > 0 && w > 0 && h * w <= p, "media inputs: slice ", i, " has a ", h, "x", w,
+                  " patch grid, more than its ", p, " patch rows");
+      positions[i].narrow(0, 0, h * w).copy_(navit_position_ids(h, w, side));
+      key_mask[i].narrow(0, 0, h * w).fill_(true);
+    }
+    const at::Device device = media.slice_patches.device();
+    key_mask = key_mask.to(device);
+    const at::Tensor patches = vision_tower_->forward_patches(
+        media.slice_patches.to(parameter_dtype(*vision_tower_)), positions.to(device), key_mask);
+    features.slices =
+        item_major_rows(resampler_->forward_grid(patches, key_mask, grids.to(device)));
+    encoded_items_ += s;
+  }
+
+  if (!media.audio_chunks.empty()) {
+    TORCH_CHECK(has_audio() && config_.arch == "minicpmo",
+                "media inputs: audio chunks need a minicpmo model with an audio tower");
+    TORCH_CHECK(media.audio_chunk_slots.defined(),
+                "media inputs: audio_chunks given without "
+                "audio_chunk_slots");
+    std::vector<at::Tensor> rows;
+    for (const at::Tensor& chunk : media.audio_chunks) {
+      TORCH_CHECK(chunk.dim() == 2 && chunk.size(0) == config_.mel_bins &&
+                      chunk.size(1) <= config_.audio_frames,
+                  "media inputs: an audio chunk must be [", config_.mel_bins,
+                  ", T] with T <= ", config_.audio_frames, ", got ", chunk.sizes());
+      rows.push_back(
+          audio_tower_->forward_chunk(chunk.unsqueeze(0).to(parameter_dtype(*audio_tower_))));
+    }
+    features.audio_chunks = at::cat(rows);
+    encoded_items_ += static_cast<int64_t>(media.audio_chunks.size());
   }
 
   if (has_clouds) {

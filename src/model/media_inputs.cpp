@@ -14,7 +14,8 @@ at::Tensor moved(const at::Tensor& tensor, at::Device device) {
 }  // namespace
 
 int64_t MediaInputs::items() const {
-  return rows_of(images) + rows_of(video_frames) + rows_of(audio) + rows_of(points);
+  return rows_of(images) + rows_of(video_frames) + rows_of(audio) + rows_of(points) +
+         rows_of(slice_patches) + static_cast<int64_t>(audio_chunks.size());
 }
 
 MediaInputs MediaInputs::to(at::Device device) const {
@@ -28,6 +29,11 @@ MediaInputs MediaInputs::to(at::Device device) const {
   out.audio_slots = moved(audio_slots, device);
   out.points = moved(points, device);
   out.point_slots = moved(point_slots, device);
+  out.slice_patches = moved(slice_patches, device);
+  out.slice_grids = moved(slice_grids, device);
+  out.slice_slots = moved(slice_slots, device);
+  for (const at::Tensor& chunk : audio_chunks) out.audio_chunks.push_back(moved(chunk, device));
+  out.audio_chunk_slots = moved(audio_chunk_slots, device);
   return out;
 }
 

@@ -37,7 +37,9 @@ at::Tensor splice_media(const at::Tensor& embeds, const MediaInputs& media,
   const Kind kinds[] = {{media.image_slots, features.images, "image_slots"},
                         {media.video_slots, features.video, "video_slots"},
                         {media.audio_slots, features.audio, "audio_slots"},
-                        {media.point_slots, features.points, "point_slots"}};
+                        {media.point_slots, features.points, "point_slots"},
+                        {media.slice_slots, features.slices, "slice_slots"},
+                        {media.audio_chunk_slots, features.audio_chunks, "audio_chunk_slots"}};
   at::Tensor spliced = embeds;
   std::vector<at::Tensor> every_slot;
   for (const Kind& kind : kinds) {

@@ -88,9 +88,8 @@ at::Tensor RewardModelImpl::score_hidden(const at::Tensor& hidden) {
 }
 
 at::Tensor RewardModelImpl::hidden_states(const ModelInputs& inputs) {
-  const bool on_cuda = inputs.tokens.is_cuda();
   const ops::AttentionBackend backend =
-      ops::resolve_attention_backend(config_.attention_backend, on_cuda);
+      ops::resolve_attention_backend(config_.attention_backend, inputs.tokens.device().type());
   at::Tensor embeds = model_->embed(inputs.tokens);  // [N, D]
   const MediaFeatures features = media_->forward(inputs.media);
   embeds = splice_media(embeds, inputs.media, features);
@@ -115,7 +114,8 @@ RewardLoss RewardModelImpl::loss(const ModelInputs& inputs, double centering) {
   }
   const ops::RewardHeadLoss out =
       ops::reward_head_loss(hidden_states(inputs), inputs.chosen_last, inputs.rejected_last,
-                            score_->weight, score_->bias, inputs.margins, centering);
+                            score_->weight, score_->bias, inputs.margins, centering,
+                            /*fused_required=*/config_.attention_backend == "cuda");
   return {out.loss, out.reward_chosen, out.reward_rejected};
 }
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "omnirm/model/minicpmo_positions.h"
 #include "omnirm/model/motion_energy.h"
 
 namespace omnirm::model {
@@ -47,6 +48,26 @@ at::Tensor VisionTowerImpl::forward(const at::Tensor& pixels) {
   return post_layernorm_->forward(hidden);
 }
 
+at::Tensor VisionTowerImpl::forward_patches(const at::Tensor& patches,
+                                            const at::Tensor& position_ids,
+                                            const at::Tensor& key_mask) {
+  TORCH_CHECK(temporal_patch_ == 1 && !motion_channels_,
+              "vision tower: NaViT slices need video_temporal_patch 1 and no motion channels");
+  const at::Tensor& weight = patch_embedding_->weight;  // [D, 3, p, p]
+  TORCH_CHECK(patches.dim() == 3 && patches.size(2) == weight[0].numel(),
+              "vision tower: patches must be [B, P, ", weight[0].numel(), "], got ",
+              patches.sizes());
+  TORCH_CHECK(position_ids.sizes() == patches.sizes().slice(0, 2) &&
+                  key_mask.sizes() == patches.sizes().slice(0, 2),
+              "vision tower: position_ids and key_mask must be [B, P] like the patches");
+  // A stride-p convolution over one patch is this linear map of the flattened patch.
+  at::Tensor hidden =
+      at::linear(patches.to(weight.scalar_type()), weight.flatten(1), patch_embedding_->bias);
+  hidden = hidden + position_embedding_->forward(position_ids);
+  hidden = run_encoder_layers(layers_, hidden, checkpoint_every_, key_mask);
+  return post_layernorm_->forward(hidden);
+}
+
 namespace {
 
 // [queries, side²]: −locality · (distance of each patch from the query's cell centre / cell)².
@@ -75,8 +96,11 @@ ResamplerImpl::ResamplerImpl(const ResamplerOptions& o) : options_(o) {
     locality_bias_ = make_locality_bias(o.num_queries, o.grid_side, o.locality);
   }
   query_ = register_parameter("query", at::randn({o.num_queries, o.embed_dim}) * 0.02);
-  kv_proj_ = register_module(
-      "kv_proj", torch::nn::Linear(torch::nn::LinearOptions(o.kv_dim, o.embed_dim).bias(false)));
+  // MiniCPM-o's kv_proj is an identity (no tensor) when the widths agree.
+  if (!o.minicpmo || o.kv_dim != o.embed_dim) {
+    kv_proj_ = register_module(
+        "kv_proj", torch::nn::Linear(torch::nn::LinearOptions(o.kv_dim, o.embed_dim).bias(false)));
+  }
   attn_ =
       register_module("attn", torch::nn::MultiheadAttention(
                                   torch::nn::MultiheadAttentionOptions(o.embed_dim, o.num_heads)));
@@ -86,13 +110,43 @@ ResamplerImpl::ResamplerImpl(const ResamplerOptions& o) : options_(o) {
   ln_q_ = register_module("ln_q", norm());
   ln_kv_ = register_module("ln_kv", norm());
   ln_post_ = register_module("ln_post", norm());
-  temporal_embedding_ =
-      register_module("temporal_embedding", torch::nn::Embedding(o.max_frames, o.embed_dim));
+  if (!o.minicpmo) {
+    temporal_embedding_ =
+        register_module("temporal_embedding", torch::nn::Embedding(o.max_frames, o.embed_dim));
+  }
   proj_ = register_module(
       "proj", torch::nn::Linear(torch::nn::LinearOptions(o.embed_dim, o.out_dim).bias(false)));
 }
 
+at::Tensor ResamplerImpl::forward_grid(const at::Tensor& features, const at::Tensor& key_mask,
+                                       const at::Tensor& grids) {
+  TORCH_CHECK(options_.minicpmo, "resampler: forward_grid is the minicpmo resampler's");
+  const int64_t b = features.size(0), p = features.size(1);
+  TORCH_CHECK(key_mask.dim() == 2 && key_mask.size(0) == b && key_mask.size(1) == p,
+              "resampler: key_mask must be [B, P] = [", b, ", ", p, "]");
+  TORCH_CHECK(grids.dim() == 2 && grids.size(0) == b && grids.size(1) == 2,
+              "resampler: grids must be [B, 2]");
+  at::Tensor kv = kv_proj_.is_empty() ? features : kv_proj_->forward(features);
+  kv = ln_kv_->forward(kv);  // [B, P, E]
+  // Each item's key positions, zero on its padded patches (which the mask hides).
+  at::Tensor positions = at::zeros_like(kv);
+  const at::Tensor grid_cpu = grids.to(at::kCPU, at::kLong);
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t h = grid_cpu[i][0].item<int64_t>(), w = grid_cpu[i][1].item<int64_t>();
+    TORCH_CHECK(h * w <= p, "resampler: a ", h, "x", w, " grid exceeds the ", p, " patches");
+    positions[i]
+        .narrow(0, 0, h * w)
+        .copy_(sincos_positions_2d(options_.embed_dim, h, w).to(kv.device(), kv.scalar_type()));
+  }
+  const at::Tensor q = ln_q_->forward(query_).unsqueeze(1).expand({-1, b, -1});  // [Q, B, E]
+  // torch's MultiheadAttention takes [L, B, E]; its key_padding_mask is true where ignored.
+  auto [out, weights] = attn_->forward(q, (kv + positions).transpose(0, 1), kv.transpose(0, 1),
+                                       key_mask.logical_not(), /*need_weights=*/false);
+  return proj_->forward(ln_post_->forward(out.transpose(0, 1)));  // [B, Q, out_dim]
+}
+
 at::Tensor ResamplerImpl::forward(const at::Tensor& features, const at::Tensor& frame_index) {
+  TORCH_CHECK(!options_.minicpmo, "resampler: the minicpmo resampler takes forward_grid");
   const int64_t b = features.size(0);
   TORCH_CHECK(frame_index.dim() == 1 && frame_index.size(0) == b,
               "resampler: frame_index must be [B]");

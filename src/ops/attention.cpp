@@ -1,16 +1,17 @@
 // The attention backends of ops/attention.h that run on any device, and the dispatcher (which
-// sends the `cuda` backend to ops/pair_attention_cuda.h where that is built and applies).
+// sends the `cuda` and `automatic` backends to the installed fused kernels, ops/fused_kernels.h,
+// once their self-test has passed).
 #include "omnirm/ops/attention.h"
 
 #include <ATen/ATen.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "omnirm/core/error.h"
-
-#ifdef OMNIRM_WITH_CUDA
-#include "omnirm/ops/pair_attention_cuda.h"
-#endif
+#include "omnirm/ops/fused_kernels.h"
+#include "omnirm/ops/kernel_self_test.h"
 
 namespace omnirm::ops {
 
@@ -46,19 +47,18 @@ at::Tensor from_padded(const at::Tensor& x, const AttentionLayout& layout) {
 
 }  // namespace
 
-AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda) {
+AttentionBackend resolve_attention_backend(const std::string& name, c10::DeviceType device_type) {
   if (name == "reference") return AttentionBackend::reference;
   if (name == "sdpa") return AttentionBackend::sdpa;
   if (name == "cuda" || name == "auto") {
-#ifdef OMNIRM_WITH_CUDA
-    if (on_cuda) return AttentionBackend::cuda;
-#endif
-    if (name == "cuda") {
-      throw UserError(
-          "model.attention_backend: 'cuda' needs a CUDA build and CUDA tensors; use 'auto', "
-          "'sdpa' or 'reference'");
-    }
-    return AttentionBackend::sdpa;
+    const bool installed = fused_attention_kernel(device_type) != nullptr;
+    if (name == "auto") return installed ? AttentionBackend::automatic : AttentionBackend::sdpa;
+    if (installed) return AttentionBackend::cuda;
+    throw UserError(fmt::format(
+        "model.attention_backend: 'cuda', but this build has no fused attention kernels for {} "
+        "tensors (they need a CUDA build and train.device cuda); use 'auto', 'sdpa' or "
+        "'reference'",
+        c10::DeviceTypeName(device_type, /*lower_case=*/true)));
   }
   throw UserError("model.attention_backend: unknown backend '" + name +
                   "'; use reference, sdpa, cuda or auto");
@@ -99,16 +99,29 @@ at::Tensor pair_attention(const at::Tensor& query, const at::Tensor& key, const 
     case AttentionBackend::sdpa:
       return attention_sdpa(query, key, value, layout);
     case AttentionBackend::cuda:
-#ifdef OMNIRM_WITH_CUDA
-      if (cuda::pair_attention_cuda_supports(query, key, value)) {
+    case AttentionBackend::automatic: {
+      const bool required = backend == AttentionBackend::cuda;
+      const auto kernel = fused_attention_kernel(query.device().type());
+      if (kernel != nullptr && kernel->supports(query, key, value)) {
         check_shapes(query, key, value, layout);
-        return cuda::pair_attention_cuda(query, key, value, layout.row_offsets, layout.segments,
-                                         layout.max_row_length);
+        if (attention_kernel_usable(*kernel, query.device(), query.scalar_type(), query.size(2),
+                                    query.size(1), key.size(1), required)) {
+          return kernel->run(query, key, value, layout.row_offsets, layout.segments,
+                             layout.max_row_length);
+        }
+      } else if (required) {
+        throw UserError(fmt::format(
+            "model.attention_backend: 'cuda': the fused kernels do not serve device {}, dtype {}, "
+            "head size {} (they take {}); use train.precision bf16 or fp16, or "
+            "model.attention_backend auto",
+            query.device().str(), c10::toString(query.scalar_type()),
+            query.dim() == 3 ? query.size(2) : -1,
+            kernel != nullptr ? kernel->serves : "nothing on this device"));
       }
-#endif
-      // Inputs the kernels do not take (CPU, fp32/fp64, other head dims): the same problem
-      // through sdpa.
+      // Inputs the kernels do not take (CPU, fp32/fp64, other head dims), or a failed
+      // self-test: the same problem through sdpa.
       return attention_sdpa(query, key, value, layout);
+    }
   }
   TORCH_CHECK(false, "attention: unknown backend");
 }

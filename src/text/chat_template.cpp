@@ -37,6 +37,11 @@ std::string render_prompt(const std::string& criteria, const std::vector<ChatTur
   return out;
 }
 
+std::string render_prompt_minicpmo(const std::string& criteria,
+                                   const std::vector<ChatTurn>& turns) {
+  return render_prompt(criteria.empty() ? std::string(kQwenDefaultSystem) : criteria, turns);
+}
+
 std::string render_response(const std::string& response) {
   std::string out = response;
   out += kImEnd;

@@ -3,10 +3,12 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <torch/cuda.h>
 
 #include <chrono>
 
 #include "omnirm/core/error.h"
+#include "omnirm/model/cudnn_tuning.h"
 #include "omnirm/train/batching.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/step.h"
@@ -53,13 +55,20 @@ WorkModel work_model(model::RewardModelImpl& model) {
   return w;
 }
 
+// Waits for the device's queued work, so that a step's time is its whole cost.
+void finish_device_work(at::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
 LayoutThroughput run_layout(Config config, bool prefix_sharing, const EncodedDataset& dataset,
                             int64_t vocab_size, int64_t steps, int64_t warmup) {
   config.model.prefix_sharing = prefix_sharing;
-  const at::Device device(at::kCPU);
+  const at::Device device = training_device(config.train.device, /*local_rank=*/0);
+  model::use_cudnn_autotuning(config.model, device);
   at::manual_seed(static_cast<uint64_t>(config.train.seed));
   model::RewardModel model(config.model, vocab_size);
   model::initialize_weights(*model);
+  model->to(device);
   model->train();
   auto optimizer = make_optimizer(*model, config.train);
   const WorkModel work = work_model(*model);
@@ -69,9 +78,11 @@ LayoutThroughput run_layout(Config config, bool prefix_sharing, const EncodedDat
   LayoutThroughput out;
   for (int64_t step = 0; step < warmup + steps; ++step) {
     const std::vector<int64_t> indices = bench_batch_indices(order, step, batch);
+    finish_device_work(device);
     const auto t0 = std::chrono::steady_clock::now();
     const StepStats stats =
         optimizer_step(*model, *optimizer, dataset, indices, config, config.train.lr, device);
+    finish_device_work(device);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (step < warmup) continue;

@@ -1,7 +1,6 @@
-// Implementation of train/plan.h. The parameter counts follow the modules' constructors
-// (model/layers.cpp, vision_tower.cpp, audio_tower.cpp, point_tower.cpp, encoder_layer.cpp,
-// projection.cpp); the activation terms follow the tensors autograd keeps in omnirm's decoder
-// layer, per token:
+// Implementation of train/plan.h. The decoder's parameter counts follow model/layers.cpp with
+// LoRA's adapters, the towers' come from model/parameter_count.h; the activation terms follow the
+// tensors autograd keeps in omnirm's decoder layer, per token:
 //   two RMSNorms        fp32 input copy + fp32 normalised values + the output (compute type)
 //   attention           q, k, v after rotation, the kernel's output and o_proj's input
 //                       (compute type), the softmax statistics (fp32 per head); the dense
@@ -17,6 +16,7 @@
 #include <map>
 
 #include "omnirm/model/lora.h"
+#include "omnirm/model/parameter_count.h"
 #include "omnirm/train/zero_training.h"
 
 namespace omnirm::train {
@@ -24,15 +24,6 @@ namespace omnirm::train {
 namespace {
 
 int64_t linear(int64_t in, int64_t out, bool bias) { return in * out + (bias ? out : 0); }
-
-int64_t layer_norm(int64_t width) { return 2 * width; }
-
-// model/encoder_layer.cpp: two LayerNorms, q/k/v/out projections, fc1 and fc2.
-int64_t encoder_layer(int64_t hidden, int64_t intermediate, bool key_bias) {
-  return 2 * layer_norm(hidden) + linear(hidden, hidden, true) + linear(hidden, hidden, key_bias) +
-         2 * linear(hidden, hidden, true) + linear(hidden, intermediate, true) +
-         linear(intermediate, hidden, true);
-}
 
 bool lora_targets(const LoraConfig& lora, const std::string& name) {
   const std::vector<std::string> targets = model::lora_target_modules(lora);
@@ -92,37 +83,20 @@ ParameterCounts count_parameters(const ModelConfig& m, const LoraConfig& lora, i
   c.backbone_trainable = m.num_layers * layer_trainable + (lora_on ? 0 : d);
   c.block_trainable = m.num_layers * layer_trainable;
   c.largest_block = m.num_layers > 0 ? layer_trainable : 0;
-  int64_t towers = 0, towers_trainable = 0;
-  if (m.vision_layers > 0) {
-    const int64_t vh = m.vision_hidden;
-    const int64_t side = m.image_size / m.patch_size;
-    const int64_t channels = 3 * m.video_temporal_patch +
-                             (m.video_motion_channels ? 2 * (m.video_temporal_patch - 1) : 0);
-    int64_t vision = channels * m.patch_size * m.patch_size * vh + vh + side * side * vh +
-                     m.vision_layers * encoder_layer(vh, m.vision_intermediate, true) +
-                     layer_norm(vh);
-    const int64_t e = m.resampler_hidden > 0 ? m.resampler_hidden : vh;
-    vision += m.image_tokens * e + vh * e + (3 * e * e + 3 * e + e * e + e) + 3 * layer_norm(e) +
-              m.max_frames * e + e * d;
-    towers += vision;
-    if (!m.freeze_vision) towers_trainable += vision;
+  // The towers as the model builds them (model/parameter_count.h, MiniCPM-o's shapes
+  // included); under minicpmo a frozen audio tower keeps its projector trainable.
+  const model::ParameterCounts parts = model::count_parameters(m, vocab_size);
+  const int64_t vision = parts.vision + parts.resampler;
+  const int64_t audio = parts.audio + parts.audio_projector;
+  const int64_t towers = vision + audio + parts.points;
+  int64_t towers_trainable = 0;
+  if (!m.freeze_vision) towers_trainable += vision;
+  if (!m.freeze_audio) {
+    towers_trainable += audio;
+  } else if (m.arch == "minicpmo") {
+    towers_trainable += parts.audio_projector;
   }
-  if (m.audio_layers > 0) {
-    const int64_t ah = m.audio_hidden;
-    const int64_t audio = m.mel_bins * ah * 3 + ah + ah * ah * 3 + ah +
-                          m.audio_layers * encoder_layer(ah, m.audio_intermediate, false) +
-                          layer_norm(ah) + linear(ah, d, true) + linear(d, d, true);
-    towers += audio;
-    if (!m.freeze_audio) towers_trainable += audio;
-  }
-  if (m.point_layers > 0) {
-    const int64_t ph = m.point_hidden;
-    const int64_t points = linear(3, ph, true) + linear(ph, ph, true) + linear(3, ph, true) +
-                           m.point_layers * encoder_layer(ph, 4 * ph, true) + layer_norm(ph) +
-                           linear(ph, d, true);
-    towers += points;
-    if (!m.freeze_points) towers_trainable += points;
-  }
+  if (!m.freeze_points) towers_trainable += parts.points;
   c.total = c.embedding + c.backbone + c.head + towers;
   c.trainable =
       lora_on ? c.block_trainable + c.head : c.embedding + c.backbone + c.head + towers_trainable;
@@ -259,9 +233,10 @@ MemoryPlan plan_memory(const Config& config, const ParameterCounts& n, int64_t w
     b.master = pb == 4.0 ? 0.0 : 4.0 * (trainable - head) / share;
     b.optimizer = 8.0 * trainable / share;
     if (stage >= 2) {
-      // Reduction buckets (fp32, whole units): the filling one and two in flight during
-      // backward, then the non-block units' at its end; their reduce-scatter outputs.
-      b.buffers = 4.0 * buckets + (world_size > 1 ? 2.0 * 4.0 * block / w : 0.0);
+      // Reduction buckets (fp32, whole units) and their reduce-scatter outputs: a launch
+      // briefly holds three reductions in flight before it retires the oldest — three blocks
+      // during backward, the non-block units and two blocks at its end.
+      b.buffers = 4.0 * buckets * (world_size > 1 ? 1.0 + 1.0 / w : 1.0);
       if (bf16_reduce && world_size > 1) b.buffers += 2.0 * 2.0 * block;
     } else if (bf16_reduce && world_size > 1) {
       b.buffers = 2.0 * 2.0 * std::max(block, non_block);

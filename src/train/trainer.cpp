@@ -22,15 +22,6 @@ at::Device training_device(const std::string& setting, int64_t local_rank) {
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % gpus));
 }
 
-int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer) {
-  if (config.vocab_size == 0) return tokenizer.vocab_size();
-  if (config.vocab_size < tokenizer.vocab_size()) {
-    throw UserError(fmt::format("model.vocab_size: {} is smaller than the tokenizer's {} pieces",
-                                config.vocab_size, tokenizer.vocab_size()));
-  }
-  return config.vocab_size;
-}
-
 std::vector<at::Tensor> trainable_parameters(model::RewardModelImpl& model) {
   std::vector<at::Tensor> trainable;
   for (const at::Tensor& p : model.parameters()) {

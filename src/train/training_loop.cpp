@@ -117,7 +117,7 @@ bool track_best(TrainingRun& run, const nlohmann::json& record, int64_t step) {
 }
 
 struct LoopReport {
-  std::optional<EvalMetrics> last_eval;
+  std::optional<eval::EvalMetrics> last_eval;
   int64_t last_eval_step = -1;
 };
 

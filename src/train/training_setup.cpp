@@ -10,6 +10,7 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/io/atomic_dir.h"
+#include "omnirm/model/cudnn_tuning.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/train/best_checkpoint.h"
 #include "omnirm/train/init_from.h"
@@ -200,25 +201,29 @@ std::unique_ptr<TrainingRun> setup_training(const Config& requested, const Train
   }
   run->main = run->world.is_main();
   if (run->device.is_cuda()) run->log.print("device: " + run->device.str());
+  if (model::use_cudnn_autotuning(config.model, run->device)) {
+    run->log.print("cuDNN benchmark mode: on (the towers' convolution stems see fixed shapes)");
+  }
 
   run->tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::load(config.data.tokenizer));
   run->media = make_media_setup(config, *run->tokenizer);
   data::LoaderOptions loader_options =
       data::loader_options_from_config(config, run->world.rank, run->world.size);
   loader_options.media_layout = run->media.layout;
+  loader_options.minicpmo_layout = run->media.minicpmo;
   loader_options.media_hook = run->media.hook;
   run->loader = std::make_unique<data::Loader>(*run->tokenizer, std::move(loader_options));
   for (const data::DatasetIndexSummary& summary : run->loader->index_summary()) {
     run->log.print(index_line(summary));
   }
   if (!config.data.eval.empty()) {
-    run->eval_set =
-        load_encoded_dataset(config.data.eval, *run->tokenizer, config, /*keep_ties=*/true);
+    run->eval_set = load_encoded_dataset(config.data.eval, *run->tokenizer, config,
+                                         /*keep_ties=*/true, infer::DatasetUse::scoring);
     run->log.print(
         fmt::format("eval data:  {}: {}", config.data.eval, run->eval_set->summary_line()));
   }
   if (run->main && !tc.eval_benchmark.empty()) {
-    run->benchmark = load_benchmark(
+    run->benchmark = infer::load_benchmark(
         data::parse_benchmark_format(tc.eval_benchmark_format, "train.eval_benchmark_format"),
         tc.eval_benchmark, *run->tokenizer, config);
     run->log.print(fmt::format("eval benchmark: {} {}: {}", run->benchmark->name(),

@@ -313,6 +313,11 @@ TEST_F(Zero, ExportConsolidatesTheShardedMasterWeights) {
   const CommandResult scored =
       run_command(omnirm_binary() + " eval -m " + exported + " -d " + *dir_ + "/data/eval.jsonl");
   EXPECT_EQ(scored.exit_code, 0) << scored.output;
+  // The sharded checkpoint itself loads for scoring: its bf16 working weights, as written.
+  const CommandResult direct = run_command(omnirm_binary() + " eval -m " + out("export3") + " -d " +
+                                           *dir_ + "/data/eval.jsonl");
+  EXPECT_EQ(direct.exit_code, 0) << direct.output;
+  EXPECT_NE(direct.output.find("accuracy"), std::string::npos) << direct.output;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // What the pair-attention kernel tests share: rows built from segment runs, random problems,
-// and FlashAttention's accuracy rule — a candidate's largest error, in the output and in each
-// gradient, is at most twice that of a naive implementation run in the candidate's precision
-// (dense masked scores, softmax and products in bf16 / fp16), both measured against the fp32
-// reference, plus 1e-5.
+// and FlashAttention's accuracy rule (ops/accuracy_rules.h) — a candidate's largest error, in
+// the output and in each gradient, is at most twice that of a naive implementation run in the
+// candidate's precision (dense masked scores, softmax and products in bf16 / fp16), both
+// measured against the fp32 reference, plus 1e-5.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "omnirm/ops/accuracy_rules.h"
 #include "omnirm/ops/attention.h"
 
 namespace omnirm::testing {
@@ -29,36 +30,30 @@ struct Rows {
 // Every row kind the kernels must handle, 1283 tokens, the longest row 630.
 Rows mixed_rows();
 
-// (query, key, value) → output, all on one device and dtype.
-using AttentionFn =
-    std::function<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&)>;
-
-// Output and input gradients of one implementation for one problem.
-struct Result {
-  at::Tensor out;  // [N, Hq, d]
-  at::Tensor dq;   // [N, Hq, d]
-  at::Tensor dk;   // [N, Hkv, d]
-  at::Tensor dv;   // [N, Hkv, d]
-};
+// The rule's pieces live in ops (ops/accuracy_rules.h), where the kernels' self-test on first
+// use applies them too.
+using AttentionFn = ops::AttentionFn;
+using Result = ops::AttentionResult;
 
 // Runs `attention` on copies of q, k, v converted to `dtype` on `device`; the gradients are
 // those of sum(out * grad_out).
-Result run(const AttentionFn& attention, const at::Tensor& q, const at::Tensor& k,
-           const at::Tensor& v, const at::Tensor& grad_out, at::ScalarType dtype,
-           at::Device device);
-
-// Dense masked attention in the inputs' own precision: every intermediate (scores, softmax,
-// products) is rounded to that dtype, as a plain implementation would compute it.
-// query [N, Hq, d], key and value [N, Hkv, d] → [N, Hq, d].
-at::Tensor naive_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
-                           const ops::AttentionLayout& layout);
+inline Result run(const AttentionFn& attention, const at::Tensor& q, const at::Tensor& k,
+                  const at::Tensor& v, const at::Tensor& grad_out, at::ScalarType dtype,
+                  at::Device device) {
+  return ops::run_attention(attention, q, k, v, grad_out, dtype, device);
+}
+using ops::naive_attention;
 
 // Largest absolute difference, in double precision on the CPU.
-double max_error(const at::Tensor& value, const at::Tensor& reference);
+inline double max_error(const at::Tensor& value, const at::Tensor& reference) {
+  return ops::max_abs_error(value, reference);
+}
 
 // FlashAttention's rule for each of out, dq, dk, dv; returns the failures, one line each.
-std::vector<std::string> flash_rule_failures(const Result& candidate, const Result& naive,
-                                             const Result& reference);
+inline std::vector<std::string> flash_rule_failures(const Result& candidate, const Result& naive,
+                                                    const Result& reference) {
+  return ops::flash_rule(candidate, naive, reference).failures;
+}
 
 // Random inputs (fp32, CPU) for `rows` and their layout on `device`.
 struct Problem {

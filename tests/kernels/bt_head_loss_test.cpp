@@ -18,15 +18,14 @@
 #include "kernels/gpu_skip.h"
 #include "support/torch_error.h"
 
+#include "omnirm/ops/accuracy_rules.h"
 #include "omnirm/ops/reward_head.h"
 
 #ifdef OMNIRM_WITH_CUDA
 #include "omnirm/ops/bt_head_loss_cuda.h"
 #endif
 
-#ifdef OMNIRM_KERNEL_EMULATION
-#include "emulated_bt_head_loss.h"
-#endif
+#include "kernels/emulated_kernels.h"
 
 namespace {
 
@@ -44,24 +43,19 @@ std::string case_name(const ::testing::TestParamInfo<HeadLossCase>& info) {
 
 #if defined(OMNIRM_WITH_CUDA) || defined(OMNIRM_KERNEL_EMULATION)
 
-// CPU tensors describing one problem.
-struct HeadLossInputs {
-  at::Tensor hidden;          // [N, D] in the case's dtype
-  at::Tensor chosen_index;    // [B] int64, distinct rows
-  at::Tensor rejected_index;  // [B] int64, distinct from each other and from chosen_index
-  at::Tensor head_weight;     // [1, D] fp32
-  at::Tensor head_bias;       // [1] fp32
-  at::Tensor margin;          // [B] fp32, in [0.1, 1)
-};
+using omnirm::ops::HeadLossProblem;
+using omnirm::ops::HeadLossResult;
+using omnirm::ops::max_abs_error;
 
 // Random problem. With huge_gaps, the last-token row of the chosen response (even pairs) or
 // of the rejected one (odd pairs) is moved by 1e4 along w / |w|^2, which raises its reward by
 // 1e4: gaps alternate between about +1e4 and -1e4.
-HeadLossInputs make_inputs(at::ScalarType dtype, int64_t pairs, int64_t hidden_size,
-                           bool huge_gaps) {
+HeadLossProblem make_inputs(at::ScalarType dtype, int64_t pairs, int64_t hidden_size,
+                            bool huge_gaps, double centering = 0.0) {
   at::manual_seed(static_cast<uint64_t>(1000 * pairs + hidden_size + (huge_gaps ? 7 : 0)));
   const int64_t tokens = 2 * pairs + 5;
-  HeadLossInputs inputs;
+  HeadLossProblem inputs;
+  inputs.centering = centering;
   const at::Tensor rows = at::randperm(tokens, at::kLong);
   inputs.chosen_index = rows.slice(0, 0, pairs).contiguous();
   inputs.rejected_index = rows.slice(0, pairs, 2 * pairs).contiguous();
@@ -80,51 +74,16 @@ HeadLossInputs make_inputs(at::ScalarType dtype, int64_t pairs, int64_t hidden_s
   return inputs;
 }
 
-// Everything compared, as returned by either implementation.
-struct HeadLossResult {
-  at::Tensor loss;             // 0-dim
-  at::Tensor reward_chosen;    // [B]
-  at::Tensor reward_rejected;  // [B]
-  at::Tensor grad_hidden;      // [N, D]
-  at::Tensor grad_weight;      // [1, D]
-  at::Tensor grad_bias;        // [1]
-};
-
-at::Tensor stable_softplus(const at::Tensor& x) {
-  return at::clamp_min(x, 0) + at::log1p(at::exp(-at::abs(x)));
-}
-
-// The loss in plain ATen ops with every floating tensor in `compute` on `device`, gradients by
-// autograd. A null bias or margin tensor means zero.
-HeadLossResult plain_head_loss(const HeadLossInputs& inputs, at::ScalarType compute,
-                               at::Device device, double centering) {
-  const at::Tensor hidden = inputs.hidden.to(device, compute).clone().requires_grad_(true);
-  const at::Tensor weight = inputs.head_weight.to(device, compute).clone().requires_grad_(true);
-  const at::Tensor bias = inputs.head_bias.to(device, compute).clone().requires_grad_(true);
-  const at::Tensor margin = inputs.margin.to(device, compute);
-  const at::Tensor flat_weight = weight.reshape({-1});
-  const at::Tensor reward_chosen =
-      hidden.index_select(0, inputs.chosen_index.to(device)).matmul(flat_weight) + bias;
-  const at::Tensor reward_rejected =
-      hidden.index_select(0, inputs.rejected_index.to(device)).matmul(flat_weight) + bias;
-  const at::Tensor gap = reward_chosen - reward_rejected - margin;
-  const at::Tensor loss =
-      stable_softplus(-gap).mean() + centering * (reward_chosen + reward_rejected).pow(2).mean();
-  loss.backward();
-  return {loss.detach(), reward_chosen.detach(), reward_rejected.detach(),
-          hidden.grad(), weight.grad(),          bias.grad()};
-}
-
 #ifdef OMNIRM_WITH_CUDA
 // The fused op on CUDA device 0, gradients through its autograd Function.
-HeadLossResult fused_head_loss(const HeadLossInputs& inputs, double centering) {
+HeadLossResult fused_head_loss(const HeadLossProblem& inputs) {
   const at::Device device(at::kCUDA, 0);
   const at::Tensor hidden = inputs.hidden.to(device).requires_grad_(true);
   const at::Tensor weight = inputs.head_weight.to(device).requires_grad_(true);
   const at::Tensor bias = inputs.head_bias.to(device).requires_grad_(true);
   const omnirm::ops::cuda::BtHeadLossOutput output = omnirm::ops::cuda::bt_head_loss_cuda(
       hidden, inputs.chosen_index.to(device), inputs.rejected_index.to(device), weight, bias,
-      inputs.margin.to(device), centering);
+      inputs.margin.to(device), inputs.centering);
   EXPECT_TRUE(output.loss.requires_grad());
   EXPECT_FALSE(output.reward_chosen.requires_grad());
   EXPECT_EQ(output.loss.dim(), 0);
@@ -136,49 +95,18 @@ HeadLossResult fused_head_loss(const HeadLossInputs& inputs, double centering) {
 #endif  // OMNIRM_WITH_CUDA
 
 #ifdef OMNIRM_KERNEL_EMULATION
-// The fused kernels run on the host (tests/kernels/emulation), forward then backward with
-// dloss = 1, on the CPU tensors of `inputs`.
-HeadLossResult emulated_head_loss(const HeadLossInputs& inputs, double centering) {
-  const int64_t pairs = inputs.chosen_index.size(0);
-  const at::Tensor hidden = inputs.hidden.contiguous();
-  const at::Tensor weight = inputs.head_weight.reshape({-1}).contiguous();
-  const at::Tensor grad_loss = at::ones({1});
-  HeadLossResult result;
-  result.loss = at::zeros({}, at::kFloat);
-  result.reward_chosen = at::empty({pairs}, at::kFloat);
-  result.reward_rejected = at::empty({pairs}, at::kFloat);
-  result.grad_hidden = at::zeros(hidden.sizes(), hidden.options());
-  result.grad_weight = at::empty({1, hidden.size(1)}, at::kFloat);
-  result.grad_bias = at::empty({1}, at::kFloat);
-  const at::Tensor grad_chosen = at::empty({pairs}, at::kFloat);
-  const at::Tensor grad_rejected = at::empty({pairs}, at::kFloat);
-
-  BtHeadLossParams params;
-  params.hidden = hidden.data_ptr();
-  params.hidden_dtype = hidden.scalar_type() == at::kBFloat16 ? BtHeadLossDtype::kBFloat16
-                        : hidden.scalar_type() == at::kHalf   ? BtHeadLossDtype::kFloat16
-                                                              : BtHeadLossDtype::kFloat32;
-  params.num_tokens = hidden.size(0);
-  params.hidden_size = hidden.size(1);
-  params.chosen_index = inputs.chosen_index.data_ptr<int64_t>();
-  params.rejected_index = inputs.rejected_index.data_ptr<int64_t>();
-  params.num_pairs = pairs;
-  params.head_weight = weight.data_ptr<float>();
-  params.head_bias = inputs.head_bias.data_ptr<float>();
-  params.margin = inputs.margin.data_ptr<float>();
-  params.centering = static_cast<float>(centering);
-  params.reward_chosen = result.reward_chosen.data_ptr<float>();
-  params.reward_rejected = result.reward_rejected.data_ptr<float>();
-  params.loss = result.loss.data_ptr<float>();
-  params.grad_loss = grad_loss.data_ptr<float>();
-  params.grad_reward_chosen = grad_chosen.data_ptr<float>();
-  params.grad_reward_rejected = grad_rejected.data_ptr<float>();
-  params.grad_bias = result.grad_bias.data_ptr<float>();
-  params.grad_weight = result.grad_weight.data_ptr<float>();
-  params.grad_hidden = result.grad_hidden.data_ptr();
-  omnirm::testing::emulated_bt_head_loss_forward(params, simt::LaunchOptions{});
-  omnirm::testing::emulated_bt_head_loss_backward(params, simt::LaunchOptions{});
-  return result;
+// The fused kernels run on the host (tests/kernels/emulation) on the CPU tensors of `inputs`,
+// gradients through their autograd function (dloss = 1).
+HeadLossResult emulated_head_loss(const HeadLossProblem& inputs) {
+  const at::Tensor hidden = inputs.hidden.clone().requires_grad_(true);
+  const at::Tensor weight = inputs.head_weight.clone().requires_grad_(true);
+  const at::Tensor bias = inputs.head_bias.clone().requires_grad_(true);
+  const omnirm::ops::RewardHeadLoss out =
+      omnirm::testing::emulated_bt_head_loss(hidden, inputs.chosen_index, inputs.rejected_index,
+                                             weight, bias, inputs.margin, inputs.centering);
+  out.loss.backward();
+  return {out.loss.detach(), out.reward_chosen, out.reward_rejected,
+          hidden.grad(),     weight.grad(),     bias.grad()};
 }
 #endif  // OMNIRM_KERNEL_EMULATION
 
@@ -186,65 +114,21 @@ double max_abs(const at::Tensor& tensor) {
   return tensor.to(at::kCPU, at::kDouble).abs().max().item<double>();
 }
 
-double max_abs_error(const at::Tensor& value, const at::Tensor& reference) {
-  return max_abs(value.to(at::kCPU, at::kDouble) - reference.to(at::kCPU, at::kDouble));
-}
-
-// Machine epsilon of the hidden dtype.
-double epsilon_of(at::ScalarType dtype) {
-  return dtype == at::kBFloat16 ? std::ldexp(1.0, -7) : std::ldexp(1.0, -10);
-}
-
-// value and baseline against reference (fp64). For fp32 hidden states: error <= 1e-4 relative
-// to the reference's largest magnitude (+1e-6). Otherwise: error <= 2 x the baseline's error
-// (the plain ops in the low precision; where they overflow, one unit of that precision at the
-// reference's scale stands in) + half a unit of that precision at the reference's scale.
-void expect_close(const std::string& what, const at::Tensor& value, const at::Tensor& reference,
-                  const at::Tensor& baseline, at::ScalarType dtype) {
-  ASSERT_TRUE(value.defined()) << what << " is undefined";
-  ASSERT_EQ(value.sizes(), reference.sizes()) << what;
-  EXPECT_TRUE(at::isfinite(value).all().item<bool>()) << what << " has non-finite values";
-  const double error = max_abs_error(value, reference);
-  const double scale = max_abs(reference);
-  double allowed = 0.0;
-  if (dtype == at::kFloat) {
-    allowed = 1e-4 * scale + 1e-6;
-  } else {
-    const double unit = epsilon_of(dtype) * scale;
-    double baseline_error = max_abs_error(baseline, reference);
-    if (!std::isfinite(baseline_error)) {
-      baseline_error = unit;
-    }
-    allowed = 2.0 * baseline_error + 0.5 * unit + 1e-6;
-  }
-  EXPECT_LE(error, allowed) << what << ": max abs error " << error << ", reference scale " << scale;
-}
-
-// Every output of `candidate` against the fp64 reference, with the plain ops in the hidden
-// dtype on `baseline_device` as the baseline.
-void expect_matches_reference(const HeadLossInputs& inputs, double centering, bool huge_gaps,
+// Every output of `candidate` against the fp64 reference by the head + loss rule
+// (ops/accuracy_rules.h), with the plain ops in the hidden dtype on `baseline_device` as the
+// baseline.
+void expect_matches_reference(const HeadLossProblem& inputs, bool huge_gaps,
                               const HeadLossResult& candidate, at::Device baseline_device) {
-  const at::ScalarType dtype = inputs.hidden.scalar_type();
-  const HeadLossResult reference =
-      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
-  HeadLossResult baseline;
-  if (dtype != at::kFloat) {
-    baseline = plain_head_loss(inputs, dtype, baseline_device, centering);
-  }
   if (huge_gaps) {
+    const HeadLossResult reference =
+        omnirm::ops::plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU));
     const at::Tensor gaps = (reference.reward_chosen - reference.reward_rejected).abs();
     ASSERT_GT(gaps.min().item<double>(), 5e3) << "the problem lacks the intended huge gaps";
   }
-  expect_close("loss", candidate.loss, reference.loss, baseline.loss, dtype);
-  expect_close("reward_chosen", candidate.reward_chosen, reference.reward_chosen,
-               baseline.reward_chosen, dtype);
-  expect_close("reward_rejected", candidate.reward_rejected, reference.reward_rejected,
-               baseline.reward_rejected, dtype);
-  expect_close("grad_hidden", candidate.grad_hidden, reference.grad_hidden, baseline.grad_hidden,
-               dtype);
-  expect_close("grad_weight", candidate.grad_weight, reference.grad_weight, baseline.grad_weight,
-               dtype);
-  expect_close("grad_bias", candidate.grad_bias, reference.grad_bias, baseline.grad_bias, dtype);
+  const omnirm::ops::RuleCheck check =
+      omnirm::ops::head_loss_rule(candidate, inputs, baseline_device);
+  for (const std::string& failure : check.failures) ADD_FAILURE() << failure;
+  EXPECT_TRUE(check.passed()) << check.figures;
 }
 
 #endif  // OMNIRM_WITH_CUDA || OMNIRM_KERNEL_EMULATION
@@ -255,9 +139,8 @@ TEST_P(BtHeadLossCudaTest, MatchesPlainAtenInFp64) {
   OMNIRM_SKIP_WITHOUT_GPU();
 #ifdef OMNIRM_WITH_CUDA
   const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = GetParam();
-  const HeadLossInputs inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps);
-  expect_matches_reference(inputs, centering, huge_gaps, fused_head_loss(inputs, centering),
-                           at::Device(at::kCUDA, 0));
+  const HeadLossProblem inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps, centering);
+  expect_matches_reference(inputs, huge_gaps, fused_head_loss(inputs), at::Device(at::kCUDA, 0));
 #endif
 }
 
@@ -276,9 +159,8 @@ class BtHeadLossEmulatedTest : public ::testing::TestWithParam<HeadLossCase> {};
 
 TEST_P(BtHeadLossEmulatedTest, MatchesPlainAtenInFp64) {
   const auto& [dtype, pairs, hidden_size, centering, huge_gaps] = GetParam();
-  const HeadLossInputs inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps);
-  expect_matches_reference(inputs, centering, huge_gaps, emulated_head_loss(inputs, centering),
-                           at::Device(at::kCPU));
+  const HeadLossProblem inputs = make_inputs(dtype, pairs, hidden_size, huge_gaps, centering);
+  expect_matches_reference(inputs, huge_gaps, emulated_head_loss(inputs), at::Device(at::kCPU));
 }
 
 // Each dtype, B 1, 7 and 64, both D, with and without centering and huge gaps.
@@ -297,25 +179,27 @@ INSTANTIATE_TEST_SUITE_P(Shapes, BtHeadLossEmulatedTest,
 TEST(BtHeadLossCuda, OptionalBiasMarginAndWeightGradient) {
   OMNIRM_SKIP_WITHOUT_GPU();
 #ifdef OMNIRM_WITH_CUDA
-  HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  HeadLossProblem inputs = make_inputs(at::kFloat, 7, 64, false, 0.01);
   inputs.head_bias = at::zeros({1});
   inputs.margin = at::zeros({7});
-  const double centering = 0.01;
   const HeadLossResult reference =
-      plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU), centering);
+      omnirm::ops::plain_head_loss(inputs, at::kDouble, at::Device(at::kCPU));
 
   const at::Device device(at::kCUDA, 0);
   const at::Tensor hidden = inputs.hidden.to(device).requires_grad_(true);
   const at::Tensor weight = inputs.head_weight.reshape({-1}).to(device);
   const omnirm::ops::cuda::BtHeadLossOutput output = omnirm::ops::cuda::bt_head_loss_cuda(
       hidden, inputs.chosen_index.to(device), inputs.rejected_index.to(device), weight,
-      at::Tensor(), at::Tensor(), centering);
+      at::Tensor(), at::Tensor(), inputs.centering);
   output.loss.backward();
 
-  expect_close("loss", output.loss, reference.loss, at::Tensor(), at::kFloat);
-  expect_close("reward_chosen", output.reward_chosen, reference.reward_chosen, at::Tensor(),
-               at::kFloat);
-  expect_close("grad_hidden", hidden.grad(), reference.grad_hidden, at::Tensor(), at::kFloat);
+  // fp32: within 1e-4 of each reference's scale.
+  const auto expect_close = [](const char* what, const at::Tensor& value, const at::Tensor& truth) {
+    EXPECT_LE(max_abs_error(value, truth), 1e-4 * max_abs(truth) + 1e-6) << what;
+  };
+  expect_close("loss", output.loss, reference.loss);
+  expect_close("reward_chosen", output.reward_chosen, reference.reward_chosen);
+  expect_close("grad_hidden", hidden.grad(), reference.grad_hidden);
   EXPECT_FALSE(weight.grad().defined());
 #endif
 }
@@ -329,7 +213,7 @@ TEST(RewardHeadLossCuda, FusedOnCudaMatchesTheComposedPath) {
   OMNIRM_SKIP_WITHOUT_GPU();
   const at::Device device(at::kCUDA, 0);
   for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
-    const HeadLossInputs inputs = make_inputs(dtype, 7, 64, false);
+    const HeadLossProblem inputs = make_inputs(dtype, 7, 64, false);
     const auto run_on = [&](at::Device where) {
       const at::Tensor hidden = inputs.hidden.to(where).requires_grad_(true);
       const at::Tensor weight = inputs.head_weight.to(where).requires_grad_(true);
@@ -362,7 +246,7 @@ TEST(RewardHeadLossCuda, FusedOnCudaMatchesTheComposedPath) {
 // wherever the op is built, GPU or not.
 TEST(BtHeadLossCuda, RejectsCpuTensors) {
 #ifdef OMNIRM_WITH_CUDA
-  const HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  const HeadLossProblem inputs = make_inputs(at::kFloat, 7, 64, false);
   EXPECT_THROW(omnirm::ops::cuda::bt_head_loss_cuda(inputs.hidden, inputs.chosen_index,
                                                     inputs.rejected_index, inputs.head_weight,
                                                     inputs.head_bias, inputs.margin, 0.0),
@@ -377,7 +261,7 @@ TEST(BtHeadLossCuda, RejectsMismatchedShapesAndDtypes) {
   OMNIRM_SKIP_WITHOUT_GPU();
 #ifdef OMNIRM_WITH_CUDA
   const at::Device device(at::kCUDA, 0);
-  const HeadLossInputs inputs = make_inputs(at::kFloat, 7, 64, false);
+  const HeadLossProblem inputs = make_inputs(at::kFloat, 7, 64, false);
   const at::Tensor hidden = inputs.hidden.to(device);
   const at::Tensor chosen = inputs.chosen_index.to(device);
   const at::Tensor rejected = inputs.rejected_index.to(device);

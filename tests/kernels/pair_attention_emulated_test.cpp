@@ -9,7 +9,6 @@
 // out on the GPU machine, where the same checks run on the real kernels.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <ostream>
@@ -20,10 +19,7 @@
 
 #include "kernels/attention_rule.h"
 
-#ifdef OMNIRM_KERNEL_EMULATION
-#include "emulated_pair_attention.h"
-#include "pair_attention_tiles.h"
-#endif
+#include "kernels/emulated_kernels.h"
 
 namespace {
 
@@ -31,105 +27,13 @@ namespace {
 
 using namespace omnirm::testing;
 
-PairAttentionDtype kernel_dtype(at::ScalarType dtype) {
-  return dtype == at::kBFloat16 ? PairAttentionDtype::kBFloat16 : PairAttentionDtype::kFloat16;
-}
-
-// The sizes and inputs of one call: q [N, Hq, d], k and v [N, Hkv, d] contiguous on the CPU,
-// row_offsets int64 [rows + 1], segments int8 [N].
-PairAttentionParams params_for(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                               const at::Tensor& row_offsets, const at::Tensor& segments,
-                               int64_t max_row_length, at::Tensor& summary) {
-  PairAttentionParams params;
-  params.num_tokens = q.size(0);
-  params.num_rows = static_cast<int32_t>(row_offsets.numel() - 1);
-  params.max_row_length = static_cast<int32_t>(max_row_length);
-  params.num_heads = static_cast<int32_t>(q.size(1));
-  params.num_kv_heads = static_cast<int32_t>(k.size(1));
-  params.head_dim = static_cast<int32_t>(q.size(2));
-  params.softmax_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(q.size(2))));
-  params.dtype = kernel_dtype(q.scalar_type());
-  summary = at::empty({params.num_rows * pair_attention::summary_tiles_per_row(max_row_length)},
-                      at::kByte);
-  params.row_offsets = row_offsets.data_ptr<int64_t>();
-  params.segments = segments.data_ptr<int8_t>();
-  params.tile_summary = summary.data_ptr<uint8_t>();
-  params.query = q.data_ptr();
-  params.key = k.data_ptr();
-  params.value = v.data_ptr();
-  return params;
-}
-
-simt::LaunchOptions options_from(const torch::autograd::AutogradContext& ctx) {
-  simt::LaunchOptions options;
-  options.schedule_seed = static_cast<uint64_t>(ctx.saved_data.at("seed").toInt());
-  options.copy_timing = ctx.saved_data.at("copy_at_issue").toBool() ? simt::CopyTiming::kAtIssue
-                                                                    : simt::CopyTiming::kAtWait;
-  return options;
-}
-
-// The emulated kernels as an autograd function, like the CUDA op: forward keeps O and the
-// log-sum-exp for backward.
-class EmulatedPairAttention : public torch::autograd::Function<EmulatedPairAttention> {
- public:
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& query,
-                            const at::Tensor& key, const at::Tensor& value,
-                            const at::Tensor& row_offsets, const at::Tensor& segments,
-                            int64_t max_row_length, int64_t seed, bool copy_at_issue) {
-    ctx->saved_data["max_row_length"] = max_row_length;
-    ctx->saved_data["seed"] = seed;
-    ctx->saved_data["copy_at_issue"] = copy_at_issue;
-    const at::Tensor q = query.contiguous();
-    const at::Tensor k = key.contiguous();
-    const at::Tensor v = value.contiguous();
-    at::Tensor summary;
-    PairAttentionParams params =
-        params_for(q, k, v, row_offsets, segments, max_row_length, summary);
-    const at::Tensor out = at::empty_like(q);
-    const at::Tensor lse = at::empty({q.size(1), q.size(0)}, at::kFloat);
-    params.output = out.data_ptr();
-    params.logsumexp = lse.data_ptr<float>();
-    emulated_pair_attention_forward(params, options_from(*ctx));
-    ctx->save_for_backward({q, k, v, out, lse, row_offsets, segments});
-    return out;
-  }
-
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor& q = saved[0];
-    const at::Tensor& k = saved[1];
-    const at::Tensor& v = saved[2];
-    at::Tensor summary;
-    PairAttentionParams params =
-        params_for(q, k, v, saved[5], saved[6], ctx->saved_data["max_row_length"].toInt(), summary);
-    const at::Tensor grad_out = grads[0].contiguous();
-    const at::Tensor dot = at::empty({q.size(1), q.size(0)}, at::kFloat);
-    const at::Tensor accum = at::empty(q.sizes(), at::kFloat);
-    const at::Tensor dq = at::empty_like(q);
-    const at::Tensor dk = at::empty_like(k);
-    const at::Tensor dv = at::empty_like(v);
-    params.output = saved[3].data_ptr();
-    params.logsumexp = saved[4].data_ptr<float>();
-    params.grad_output = grad_out.data_ptr();
-    params.grad_output_dot = dot.data_ptr<float>();
-    params.grad_query_accum = accum.data_ptr<float>();
-    params.grad_query = dq.data_ptr();
-    params.grad_key = dk.data_ptr();
-    params.grad_value = dv.data_ptr();
-    emulated_pair_attention_backward(params, options_from(*ctx));
-    return {dq, dk, dv, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
-  }
-};
-
 // The emulated kernels over `layout` (CPU), as an AttentionFn.
 AttentionFn emulated_attention(const omnirm::ops::AttentionLayout& layout, uint64_t seed = 0,
                                bool copy_at_issue = false) {
   return [&layout, seed, copy_at_issue](const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v) {
-    return EmulatedPairAttention::apply(q, k, v, layout.row_offsets, layout.segments,
-                                        layout.max_row_length, static_cast<int64_t>(seed),
-                                        copy_at_issue);
+    return emulated_pair_attention(q, k, v, layout.row_offsets, layout.segments,
+                                   layout.max_row_length, seed, copy_at_issue);
   };
 }
 

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "omnirm/core/error.h"
 #include "omnirm/ops/attention.h"
 
 #include "kernels/attention_rule.h"
@@ -128,8 +129,9 @@ TEST(PairAttentionCuda, LongRowsMeetTheFlashRule) {
   }
 }
 
-// ops::pair_attention's cuda backend runs the op for bf16 / fp16 inputs with d 64 or 128
-// (same bits) and sdpa for anything else (fp32 here, and d = 32).
+// ops::pair_attention's cuda and automatic backends run the op for bf16 / fp16 inputs with d 64
+// or 128 (same bits, once the self-test has passed); for anything else (fp32 here, and d = 32)
+// automatic runs sdpa and cuda stops naming what the kernels do not serve.
 TEST(PairAttentionCuda, BackendDispatch) {
   OMNIRM_SKIP_WITHOUT_GPU();
   using omnirm::ops::AttentionBackend;
@@ -146,20 +148,26 @@ TEST(PairAttentionCuda, BackendDispatch) {
       q, k, v, layout.row_offsets, layout.segments, layout.max_row_length);
   EXPECT_TRUE(
       at::equal(omnirm::ops::pair_attention(q, k, v, layout, AttentionBackend::cuda), direct));
+  EXPECT_TRUE(
+      at::equal(omnirm::ops::pair_attention(q, k, v, layout, AttentionBackend::automatic), direct));
 
   const at::Tensor q32 = problem.q.to(device);
   const at::Tensor k32 = problem.k.to(device);
   const at::Tensor v32 = problem.v.to(device);
   EXPECT_FALSE(omnirm::ops::cuda::pair_attention_cuda_supports(q32, k32, v32));
-  EXPECT_TRUE(at::equal(omnirm::ops::pair_attention(q32, k32, v32, layout, AttentionBackend::cuda),
-                        omnirm::ops::attention_sdpa(q32, k32, v32, layout)));
+  EXPECT_TRUE(
+      at::equal(omnirm::ops::pair_attention(q32, k32, v32, layout, AttentionBackend::automatic),
+                omnirm::ops::attention_sdpa(q32, k32, v32, layout)));
+  EXPECT_THROW(omnirm::ops::pair_attention(q32, k32, v32, layout, AttentionBackend::cuda),
+               omnirm::UserError);
   const at::Tensor q_small = q.narrow(2, 0, 32).contiguous();
   const at::Tensor k_small = k.narrow(2, 0, 32).contiguous();
   const at::Tensor v_small = v.narrow(2, 0, 32).contiguous();
   EXPECT_FALSE(omnirm::ops::cuda::pair_attention_cuda_supports(q_small, k_small, v_small));
-  EXPECT_EQ(omnirm::ops::pair_attention(q_small, k_small, v_small, layout, AttentionBackend::cuda)
-                .size(2),
-            32);
+  EXPECT_EQ(
+      omnirm::ops::pair_attention(q_small, k_small, v_small, layout, AttentionBackend::automatic)
+          .size(2),
+      32);
 }
 
 // Tensors the op cannot take are refused with a message naming what is wrong.

@@ -72,6 +72,16 @@ struct ModelConfig {
   bool freeze_vision = false;
   bool freeze_audio = false;
   bool freeze_points = false;
+  // The model family: "omnirm" (the towers above: square images, temporal embedding, motion
+  // channels, fixed audio window) or "minicpmo", MiniCPM-o-2.6's own computation after
+  // LLaMA-Factory's minicpm_o template and plugin (docs/minicpmo.md): images sliced into NaViT
+  // patch grids (image_size / patch_size is then the side of SigLIP's position table), a
+  // resampler with 2-D sin-cos key positions and hidden_size / 128 heads, Whisper over 30 s
+  // windows with a chunked causal mask. A MiniCPM-o config.json sets these.
+  std::string arch = "omnirm";
+  int64_t slice_max = 9;             // minicpmo: most slices of one image (max_slice_nums)
+  int64_t slice_resolution = 448;    // minicpmo: side of a slice's target area (scale_resolution)
+  double audio_chunk_seconds = 1.0;  // minicpmo: Whisper's attention chunk (audio_chunk_length)
 };
 
 struct DataConfig {
@@ -93,6 +103,9 @@ struct DataConfig {
   double video_fps = 2.0;          // videos are sampled at most this many frames per second
   int64_t video_frames = 4;        // frames taken from each video (at most model.max_frames)
   int64_t media_cache_mb = 256;    // decoded media kept in memory; 0: no cache
+  // A directory of decoded media (data/media_store.h): read before decoding, filled with what
+  // is decoded; the only media source of a build without decoders. Empty: none.
+  std::string media_store = "";
 };
 
 struct TrainConfig {

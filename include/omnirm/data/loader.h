@@ -150,6 +150,7 @@ struct LoaderOptions {
   bool token_cache = true;
   MediaHook media_hook;
   std::optional<MediaLayout> media_layout;  // placeholder expansion (models with adapters)
+  std::optional<MinicpmoLayoutOptions> minicpmo_layout;  // model.arch minicpmo rendering
 };
 
 // Training options from a config: data.train or data.mix, data.* loader keys, train.seed,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "omnirm/data/example.h"
+#include "omnirm/data/minicpmo_layout.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/text/truncation.h"
 
@@ -26,6 +27,9 @@ struct MediaItem {
   int8_t segment = 0;          // the Segment (prompt, chosen, rejected) it belongs to
   std::vector<int64_t> shape;  // image [3,S,S], video [F,3,S,S], audio [mels,T], points [N,3]
   std::shared_ptr<const std::vector<float>> values;  // shared: one decode serves many pairs
+  // model.arch minicpmo: an image slice or video frame is [h·w, 3·p·p] patches (row-major)
+  // with grid {h, w}; an audio item is one 30 s chunk [mels, T]. Empty for omnirm's towers.
+  std::vector<int64_t> grid;
 };
 
 // "<image>" for image parts, and so on; throws UserError for a type that is not media.
@@ -43,6 +47,10 @@ struct MediaLayout {
   int64_t video_tokens = 1;  // frames × tokens per frame
   int64_t audio_tokens = 1;
   int64_t point_tokens = 1;
+  // model.arch minicpmo: media are laid out as text (data/minicpmo_layout.h); the <unk> rows
+  // count as placeholder tokens (each its own expansion), `minicpmo_ids` find their slots.
+  bool minicpmo = false;
+  MinicpmoTokenIds minicpmo_ids;
 
   static MediaLayout of(const text::Tokenizer& tokenizer, int64_t image_tokens,
                         int64_t video_tokens, int64_t audio_tokens, int64_t point_tokens);

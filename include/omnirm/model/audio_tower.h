@@ -1,7 +1,10 @@
 // Audio: a Whisper-style encoder (two convolutions over the log-mel frames, the second with
 // stride 2, fixed sinusoidal positions, pre-norm encoder layers, final LayerNorm), then
-// average pooling over time and a two-layer projector to the backbone width (MiniCPM-o's
-// audio projection). Parameter names follow HF Whisper's encoder.
+// average pooling over time and a two-layer projector to the backbone width. With
+// `minicpmo` (model.arch minicpmo) it computes what MiniCPM-o-2.6 does instead: each 30 s chunk
+// of its own length under a chunked causal attention mask, then the projector linear → ReLU →
+// linear, then average pooling by pool_stride (forward_chunk). Parameter names follow HF
+// Whisper's encoder and MiniCPM-o's audio_projection_layer.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -23,6 +26,8 @@ struct AudioTowerOptions {
   int64_t max_source_positions = 1500;  // frames after the stride-2 convolution
   int64_t pool_stride = 2;              // average pooling over time before the projector
   int64_t out_dim = 128;                // the backbone's hidden size
+  bool minicpmo = false;
+  int64_t chunk_frames = 50;  // minicpmo: encoder frames per attention chunk (1 s)
 };
 
 class AudioTowerImpl : public torch::nn::Module {
@@ -33,7 +38,10 @@ class AudioTowerImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& mel);
   // The Whisper encoder alone: mel [B, num_mel_bins, T] → [B, ceil(T/2), hidden], after the
   // final LayerNorm (HF WhisperEncoder's last_hidden_state)
-  at::Tensor encode(const at::Tensor& mel);
+  at::Tensor encode(const at::Tensor& mel, const at::Tensor& attn_mask = {});
+  // The minicpmo tower over one chunk: mel [1, num_mel_bins, T] (T ≤ 2·max_source_positions,
+  // its own length, unpadded) → [floor(ceil(T/2) / pool_stride), out_dim].
+  at::Tensor forward_chunk(const at::Tensor& mel);
   // Tokens the backbone receives for T mel frames.
   int64_t tokens_for_frames(int64_t frames) const;
   // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).

@@ -33,12 +33,14 @@ struct EncoderLayerOptions {
   EncoderLayerNames names = EncoderLayerNames::siglip();
 };
 
-// Multi-head attention over [B, L, D] with an optional key mask.
+// Multi-head attention over [B, L, D] with an optional key mask and an optional query-key mask.
 class EncoderAttentionImpl : public torch::nn::Module {
  public:
   explicit EncoderAttentionImpl(const EncoderLayerOptions& options);
-  // hidden [B, L, D]; key_mask [B, L] bool (true = real token) or undefined → [B, L, D]
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& key_mask = {});
+  // hidden [B, L, D]; key_mask [B, L] bool (true = real token) or undefined; attn_mask [L, L]
+  // bool (true = query row may attend to key column) or undefined → [B, L, D]
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& key_mask = {},
+                     const at::Tensor& attn_mask = {});
 
  private:
   int64_t num_heads_, head_dim_;
@@ -49,8 +51,9 @@ TORCH_MODULE(EncoderAttention);
 class EncoderLayerImpl : public torch::nn::Module {
  public:
   explicit EncoderLayerImpl(const EncoderLayerOptions& options);
-  // hidden [B, L, D] → [B, L, D]
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& key_mask = {});
+  // hidden [B, L, D] → [B, L, D]; masks as EncoderAttention::forward
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& key_mask = {},
+                     const at::Tensor& attn_mask = {});
 
  private:
   torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
@@ -61,8 +64,10 @@ class EncoderLayerImpl : public torch::nn::Module {
 TORCH_MODULE(EncoderLayer);
 
 // hidden [B, L, D] through every EncoderLayer of `layers` in order → [B, L, D]; layers 0, k,
-// 2k, ... are activation-checkpointed (k = checkpoint_every; 0: none).
+// 2k, ... are activation-checkpointed (k = checkpoint_every; 0: none). key_mask [B, L] and
+// attn_mask [L, L] (bool, true = may attend) apply in every layer when defined.
 at::Tensor run_encoder_layers(torch::nn::ModuleList& layers, at::Tensor hidden,
-                              int64_t checkpoint_every);
+                              int64_t checkpoint_every, const at::Tensor& key_mask = {},
+                              const at::Tensor& attn_mask = {});
 
 }  // namespace omnirm::model

@@ -21,10 +21,12 @@ namespace omnirm::model {
 
 // Feature rows per kind, in the order of the matching slots; undefined = none of that kind.
 struct MediaFeatures {
-  at::Tensor images;  // [I * image_tokens, hidden_size], image-major
-  at::Tensor video;   // [F * image_tokens, hidden_size], frame-major
-  at::Tensor audio;   // [A * audio_tokens, hidden_size]
-  at::Tensor points;  // [M * point_groups, hidden_size]
+  at::Tensor images;        // [I * image_tokens, hidden_size], image-major
+  at::Tensor video;         // [F * image_tokens, hidden_size], frame-major
+  at::Tensor audio;         // [A * audio_tokens, hidden_size]
+  at::Tensor points;        // [M * point_groups, hidden_size]
+  at::Tensor slices;        // minicpmo: [S * image_tokens, hidden_size], slice-major
+  at::Tensor audio_chunks;  // minicpmo: [sum of the chunks' tokens, hidden_size]
 };
 
 class MediaEncoderImpl : public torch::nn::Module {

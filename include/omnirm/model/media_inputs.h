@@ -9,6 +9,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "omnirm/core/config.h"
 
@@ -27,6 +28,14 @@ struct MediaInputs {
   at::Tensor audio_slots;   // [A * audio_tokens] int64
   at::Tensor points;        // [M, num_points, 3] float
   at::Tensor point_slots;   // [M * point_groups] int64
+  // model.arch minicpmo: images and video frames as slices of any aspect ratio (NaViT patch
+  // grids, see model/minicpmo_positions.h), audio as 30 s chunks at their own lengths.
+  at::Tensor slice_patches;  // [S, P, 3·p·p] float in [-1, 1]: each slice's patches row-major,
+                             //   zero rows after its own h·w
+  at::Tensor slice_grids;    // [S, 2] int64: each slice's patch rows h and columns w
+  at::Tensor slice_slots;    // [S * Q] int64, slice-major (Q = model.image_tokens)
+  std::vector<at::Tensor> audio_chunks;  // each [mel_bins, T] float log-mel
+  at::Tensor audio_chunk_slots;          // [sum of the chunks' tokens] int64, chunk-major
 
   // Images + video frames + audio clips + point clouds present.
   int64_t items() const;

@@ -41,6 +41,13 @@ class VisionTowerImpl : public torch::nn::Module {
   // pixels [B, 3·T, S, S] float in [-1, 1] (S = image_size, T = temporal_patch; channels
   // frame-major) → patch features [B, P, hidden]
   at::Tensor forward(const at::Tensor& pixels);
+  // MiniCPM-o's NaViT pass over slices of any aspect ratio: patches [B, P, 3·p·p] (each
+  // slice's patches row-major, zero rows after its own, see image_patches), position_ids
+  // [B, P] int64 rows of the position table (navit_position_ids), key_mask [B, P] bool (true =
+  // a real patch; padded patches are never attended to) → [B, P, hidden] after post_layernorm.
+  // Needs temporal_patch 1 and no motion channels.
+  at::Tensor forward_patches(const at::Tensor& patches, const at::Tensor& position_ids,
+                             const at::Tensor& key_mask);
   int64_t num_patches() const { return num_patches_; }
   // Checkpoints encoder layers 0, k, 2k, ... (k = `every`; 0: none).
   void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
@@ -73,6 +80,10 @@ struct ResamplerOptions {
   // is survives the resampling; 0 leaves plain learned-query attention.
   double locality = 0.0;
   int64_t grid_side = 0;
+  // MiniCPM-o-2.6's resampler (model.arch minicpmo): no temporal embedding, kv_proj only
+  // when kv_dim differs from embed_dim (an identity otherwise), keys with 2-D sin-cos
+  // positions of their patch, padded keys masked; use forward_grid.
+  bool minicpmo = false;
 };
 
 class ResamplerImpl : public torch::nn::Module {
@@ -81,6 +92,11 @@ class ResamplerImpl : public torch::nn::Module {
   // features [B, P, kv_dim]; frame_index [B] int64 (position of each image in its video, 0
   // for still images) → [B, num_queries, out_dim]
   at::Tensor forward(const at::Tensor& features, const at::Tensor& frame_index);
+  // The minicpmo resampler: features [B, P, kv_dim] (each slice's patches row-major, padded),
+  // key_mask [B, P] bool (true = real patch), grids [B, 2] int64 (patch rows h, columns w;
+  // h·w real patches) → [B, num_queries, out_dim].
+  at::Tensor forward_grid(const at::Tensor& features, const at::Tensor& key_mask,
+                          const at::Tensor& grids);
 
  private:
   ResamplerOptions options_;

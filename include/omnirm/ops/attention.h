@@ -2,12 +2,16 @@
 // interface with backends:
 //   reference — dense masked attention in plain ATen ops, any device: the ground truth;
 //   sdpa      — the same padded problem through at::scaled_dot_product_attention;
-//   cuda      — the flash-style kernel in kernels/ (selected only where it is built).
+//   cuda      — the fused kernels (ops/fused_kernels.h: the flash-style CUDA kernels of
+//               kernels/), required: inputs they do not serve, or a failed self-test, stop the run;
+//   automatic — the fused kernels where they serve the inputs and passed their self-test
+//               (ops/kernel_self_test.h), sdpa everywhere else.
 // Mask rule for query i and key j of the same row: j <= i and (segment[j] == prompt or
 // segment[j] == segment[i]).
 #pragma once
 
 #include <ATen/Tensor.h>
+#include <c10/core/DeviceType.h>
 
 #include <cstdint>
 #include <string>
@@ -15,11 +19,13 @@
 
 namespace omnirm::ops {
 
-enum class AttentionBackend { reference, sdpa, cuda };
+enum class AttentionBackend { reference, sdpa, cuda, automatic };
 
-// "reference" | "sdpa" | "cuda" | "auto" (cuda on CUDA tensors when built, else sdpa).
-// "cuda" without a CUDA build or on CPU tensors is a UserError naming model.attention_backend.
-AttentionBackend resolve_attention_backend(const std::string& name, bool on_cuda);
+// The model.attention_backend setting for tensors on `device_type`: "reference" | "sdpa" |
+// "cuda" | "auto" (automatic where fused kernels are installed for the device type, else sdpa).
+// "cuda" where no fused kernels are installed for the device type (a build without CUDA, CPU
+// tensors) is a UserError naming model.attention_backend.
+AttentionBackend resolve_attention_backend(const std::string& name, c10::DeviceType device_type);
 
 // Per-batch layout, built once and shared by every layer.
 struct AttentionLayout {
@@ -44,8 +50,9 @@ int64_t attention_allowed_pairs(const std::vector<int64_t>& row_offsets,
                                 const std::vector<int8_t>& segments);
 
 // query [N, Hq, d], key/value [N, Hkv, d] with Hq % Hkv == 0 → output [N, Hq, d].
-// The cuda backend runs the flash-style kernels for CUDA bf16/fp16 inputs with d 64 or 128
-// (ops/pair_attention_cuda.h) and the sdpa backend for anything else.
+// The cuda backend runs the fused kernels (the CUDA ones take bf16/fp16 inputs with d 64 or 128)
+// and throws UserError naming the device, dtype and head size for inputs they do not serve, or
+// KernelSelfTestFailure when their self-test failed; automatic runs sdpa in both cases.
 at::Tensor pair_attention(const at::Tensor& query, const at::Tensor& key, const at::Tensor& value,
                           const AttentionLayout& layout, AttentionBackend backend);
 

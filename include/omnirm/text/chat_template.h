@@ -17,6 +17,15 @@ struct ChatTurn {
 // System turn (omitted when criteria is empty), every turn, then "<|im_start|>assistant\n".
 std::string render_prompt(const std::string& criteria, const std::vector<ChatTurn>& turns);
 
+// The system prompt LLaMA-Factory's minicpm_o template writes when a record has no criteria
+// (Qwen2.5's default).
+inline constexpr const char* kQwenDefaultSystem =
+    "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
+
+// The minicpm_o template: as render_prompt, but the system turn is always written, with
+// kQwenDefaultSystem when criteria is empty.
+std::string render_prompt_minicpmo(const std::string& criteria, const std::vector<ChatTurn>& turns);
+
 // "{response}<|im_end|>\n".
 std::string render_response(const std::string& response);
 

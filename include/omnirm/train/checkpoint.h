@@ -23,6 +23,9 @@
 // same world size and stage it continues bit for bit on the CPU; with another it continues the
 // same run (same data order, weights and optimizer state; the gradients are summed in another
 // order, and rank r takes the random generator state of rank r mod the old world size).
+//
+// Finding checkpoints (the newest of a run, ...) and loading a model from one for scoring
+// belong to the inference area (infer/checkpoint_dirs.h, infer/loaded_model.h).
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "omnirm/core/config.h"
+#include "omnirm/infer/checkpoint_dirs.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/text/tokenizer.h"
 
@@ -74,17 +78,16 @@ struct CheckpointRanks {
   dist::ZeroEngine* zero = nullptr;  // the sharded optimizer (train/zero_training.h)
 };
 
-std::string checkpoints_dir(const std::string& output_dir);
-std::string checkpoint_path(const std::string& output_dir, int64_t step);
+using infer::checkpoint_dir_in;
+using infer::checkpoint_path;
+using infer::checkpoints_dir;
+using infer::latest_checkpoint;
 
 // Called by every rank of `ranks` with the same state.
 void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
                      torch::optim::Optimizer& optimizer, const TrainerState& state,
                      const Config& config, const std::string& tokenizer_path,
                      const CheckpointRanks& ranks = {});
-
-// The newest complete checkpoint under output_dir, if any (temporary dirs are ignored).
-std::optional<std::string> latest_checkpoint(const std::string& output_dir);
 
 // Removes all but the newest `keep_last` checkpoints and any stale temporary directories.
 void prune_checkpoints(const std::string& output_dir, int64_t keep_last);
@@ -102,24 +105,5 @@ void load_checkpoint_optimizer(const std::string& dir, const TrainerState& state
                                const CheckpointRanks& ranks = {});
 void load_checkpoint_rng(const std::string& dir, const TrainerState& state,
                          const CheckpointRanks& ranks = {});
-
-// Copies weights from a safetensors file into the model. Missing or unexpected tensors and
-// shape mismatches are reported by name in one UserError.
-void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model);
-
-// The checkpoint `path` names: itself when it holds model.safetensors, else a run
-// directory's newest checkpoint; nothing when it is neither.
-std::optional<std::string> checkpoint_dir_in(const std::string& path);
-
-// A model ready to score: from a checkpoint directory, a run's output directory (its newest
-// checkpoint) or an `omnirm export` directory. A checkpoint of a LoRA run (lora.rank > 0)
-// comes with its adapters, unmerged.
-struct LoadedModel {
-  std::string dir;
-  Config config;
-  text::Tokenizer tokenizer;
-  model::RewardModel model{nullptr};
-};
-LoadedModel load_model_dir(const std::string& path);
 
 }  // namespace omnirm::train

@@ -17,8 +17,9 @@
 //                train.activation_checkpointing, plus one layer recomputed in backward with
 //                its backward's temporaries
 //   buffers      communication: the replicated path's all-reduce buckets (a copy of the
-//                gradients), the sharded path's reduction buckets in flight (at most two, plus
-//                the one filling) and the buckets of the non-block units, all fp32
+//                gradients), the sharded path's reduction buckets in flight with their
+//                reduce-scatter outputs (three at the moment a launch retires the oldest;
+//                at the end of backward the non-block units' and two blocks'), all fp32
 //
 // and the FLOPs of a step: 6 per trainable and 4 per frozen backbone parameter per token
 // (frozen weights still pass gradients back), attention's 12·L·D per (query, key) pair, one

@@ -9,24 +9,25 @@
 #include <optional>
 
 #include "omnirm/core/config.h"
+#include "omnirm/eval/pair_metrics.h"
+#include "omnirm/infer/benchmark_scoring.h"
 #include "omnirm/model/reward_model.h"
-#include "omnirm/train/benchmark_eval.h"
 #include "omnirm/train/dataset.h"
-#include "omnirm/train/evaluator.h"
 
 namespace omnirm::train {
 
 struct TrainingEvaluation {
-  nlohmann::json record;            // {"step": s, "eval/...": ..., "bench/...": ...}
-  std::optional<EvalMetrics> eval;  // data.eval's metrics, when there is an eval set
+  nlohmann::json record;                  // {"step": s, "eval/...": ..., "bench/...": ...}
+  std::optional<eval::EvalMetrics> eval;  // data.eval's metrics, when there is an eval set
 };
 
 // Scores `eval_set` and `benchmark` (either may be absent) with the model in its current
-// weights. A model stored in bf16 (train.param_dtype) is run under bf16 autocast; evaluation
-// otherwise computes in fp32.
+// weights, through the inference area's scoring (infer/pair_scoring.h,
+// infer/benchmark_scoring.h). A model stored in bf16 (train.param_dtype) is run under bf16
+// autocast; evaluation otherwise computes in fp32.
 TrainingEvaluation evaluate_during_training(model::RewardModelImpl& model,
                                             const std::optional<EncodedDataset>& eval_set,
-                                            const std::optional<LoadedBenchmark>& benchmark,
+                                            const std::optional<infer::LoadedBenchmark>& benchmark,
                                             const Config& config, at::Device device, int64_t step);
 
 }  // namespace omnirm::train

@@ -18,9 +18,9 @@
 #include "omnirm/dist/rank_log.h"
 #include "omnirm/dist/world.h"
 #include "omnirm/dist/zero.h"
+#include "omnirm/infer/benchmark_scoring.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/text/tokenizer.h"
-#include "omnirm/train/benchmark_eval.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/loss_scaler.h"
@@ -43,7 +43,7 @@ struct TrainingRun {
   MediaSetup media;
   std::unique_ptr<data::Loader> loader;
   std::optional<EncodedDataset> eval_set;
-  std::optional<LoadedBenchmark> benchmark;  // evaluated by the main process only
+  std::optional<infer::LoadedBenchmark> benchmark;  // evaluated by the main process only
   int64_t total_steps = 0;
 
   model::RewardModel model{nullptr};

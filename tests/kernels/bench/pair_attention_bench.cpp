@@ -1,6 +1,7 @@
 // omnirm_bench_attention: the CUDA pair-attention kernels against LibTorch's
-// scaled_dot_product_attention with only its flash backend enabled, side by side in one run,
-// forward + backward (and forward alone), bf16, head dim 128, 16 heads:
+// scaled_dot_product_attention with only its flash backend enabled and with only its cuDNN
+// backend enabled, side by side in one run, forward + backward (and forward alone), bf16, head
+// dim 128, 16 heads:
 //   causal        rows of 4096 tokens with one segment (plain causal) vs SDPA is_causal on the
 //                 same sequences: the ratio SDPA time / kernel time (goal >= 0.9);
 //   pair 4:1, 16:1  pair-prefix rows of 4096 tokens, prompt:response 4:1 and 16:1 (chosen and
@@ -8,10 +9,13 @@
 //                 sequences each, next to the ideal ratio: the FLOPs of the two sequences over
 //                 those of the shared-prompt row (about 1.47 at 4:1).
 // TFLOP/s count the pairs the mask allows (forward 4 d, forward + backward 14 d FLOPs per pair
-// and head). Times are the best of 3 rounds, each the mean of --iterations steps; the two sides
-// alternate within a round. Without a CUDA build or a CUDA device it says so and exits 2.
+// and head). Times are the best of 3 rounds, each the mean of --iterations steps; the sides
+// alternate within a round. Where LibTorch's cuDNN attention refuses the inputs, its column
+// says so and the others are still measured. Without a CUDA build or a CUDA device it says so
+// and exits 2.
 //   omnirm_bench_attention [--iterations N] [--rows R]
 #include <ATen/ATen.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/cuda.h>
@@ -39,9 +43,8 @@ constexpr int64_t kHeadDim = 128;
 
 #ifdef OMNIRM_WITH_CUDA
 
-// Mean milliseconds per call of a and b, best of 3 alternating rounds.
-std::pair<double, double> time_pair(const std::function<void()>& a, const std::function<void()>& b,
-                                    int iterations) {
+// Mean milliseconds per call of each step, best of 3 rounds in which the steps alternate.
+std::vector<double> time_steps(const std::vector<std::function<void()>>& steps, int iterations) {
   const auto mean_ms = [&](const std::function<void()>& step) {
     torch::cuda::synchronize();
     const auto start = std::chrono::steady_clock::now();
@@ -54,16 +57,23 @@ std::pair<double, double> time_pair(const std::function<void()>& a, const std::f
     return elapsed.count() / iterations;
   };
   for (int i = 0; i < 3; ++i) {  // warm-up: kernels loaded, allocator filled
-    a();
-    b();
+    for (const auto& step : steps) step();
   }
-  double best_a = 1e30;
-  double best_b = 1e30;
+  std::vector<double> best(steps.size(), 1e30);
   for (int round = 0; round < 3; ++round) {
-    best_a = std::min(best_a, mean_ms(a));
-    best_b = std::min(best_b, mean_ms(b));
+    for (size_t s = 0; s < steps.size(); ++s) best[s] = std::min(best[s], mean_ms(steps[s]));
   }
-  return {best_a, best_b};
+  return best;
+}
+
+// LibTorch's SDPA backends the benchmark compares with, one at a time.
+enum class SdpaBackend { flash, cudnn };
+
+void use_only(SdpaBackend backend) {
+  at::globalContext().setSDPUseFlash(backend == SdpaBackend::flash);
+  at::globalContext().setSDPUseMemEfficient(false);
+  at::globalContext().setSDPUseMath(false);
+  at::globalContext().setSDPUseCuDNN(backend == SdpaBackend::cudnn);
 }
 
 // Leaf tensors of one side of a comparison: q, k, v [tokens, H, d] and dO, bf16 on the GPU.
@@ -102,13 +112,16 @@ std::function<void()> kernel_step(const Inputs& in, const std::vector<int64_t>& 
   };
 }
 
-// One step of SDPA (flash) over `sequences` causal sequences of equal length, packed in `in`.
-std::function<void()> sdpa_step(const Inputs& in, int64_t sequences, bool backward) {
+// One step of SDPA (only `sdpa` enabled) over `sequences` causal sequences of equal length,
+// packed in `in`.
+std::function<void()> sdpa_step(const Inputs& in, int64_t sequences, bool backward,
+                                SdpaBackend sdpa) {
   const int64_t length = in.q.size(0) / sequences;
   const auto heads_first = [&](const at::Tensor& x) {  // [S*L, H, d] → [S, H, L, d] view
     return x.view({sequences, length, kHeads, kHeadDim}).transpose(1, 2);
   };
   return [=] {
+    use_only(sdpa);
     if (backward) {
       const at::Tensor out = at::scaled_dot_product_attention(heads_first(in.q), heads_first(in.k),
                                                               heads_first(in.v), std::nullopt, 0.0,
@@ -148,16 +161,36 @@ void compare(const std::string& name, const Layout& ours, int64_t sdpa_sequences
   const Inputs sdpa_inputs = random_inputs(sdpa_tokens);
   const double ideal = sdpa_pairs / our_pairs;
   for (const bool backward : {false, true}) {
-    const auto [kernel_ms, sdpa_ms] =
-        time_pair(kernel_step(kernel_inputs, ours.offsets, ours.segments, backward),
-                  sdpa_step(sdpa_inputs, sdpa_sequences, backward), iterations);
+    std::vector<std::function<void()>> steps = {
+        kernel_step(kernel_inputs, ours.offsets, ours.segments, backward),
+        sdpa_step(sdpa_inputs, sdpa_sequences, backward, SdpaBackend::flash)};
+    // cuDNN's attention is measured only where LibTorch accepts these inputs for it.
+    const std::function<void()> cudnn =
+        sdpa_step(sdpa_inputs, sdpa_sequences, backward, SdpaBackend::cudnn);
+    std::string cudnn_refusal;
+    try {
+      cudnn();
+      steps.push_back(cudnn);
+    } catch (const std::exception& error) {
+      cudnn_refusal = error.what();
+      cudnn_refusal = cudnn_refusal.substr(0, cudnn_refusal.find('\n'));
+    }
+    const std::vector<double> ms = time_steps(steps, iterations);
     const double per_pair = backward ? 14.0 : 4.0;
     std::printf(
         "%-10s %-8s kernel %7.3f ms %6.1f TFLOP/s | sdpa-flash %7.3f ms %6.1f TFLOP/s | "
-        "speed ratio (sdpa / kernel) %.3f | ideal FLOP ratio %.3f\n",
-        name.c_str(), backward ? "fwd+bwd" : "fwd", kernel_ms,
-        tflops(our_pairs, per_pair, kernel_ms), sdpa_ms, tflops(sdpa_pairs, per_pair, sdpa_ms),
-        sdpa_ms / kernel_ms, ideal);
+        "speed ratio (sdpa-flash / kernel) %.3f | ideal FLOP ratio %.3f\n",
+        name.c_str(), backward ? "fwd+bwd" : "fwd", ms[0], tflops(our_pairs, per_pair, ms[0]),
+        ms[1], tflops(sdpa_pairs, per_pair, ms[1]), ms[1] / ms[0], ideal);
+    if (ms.size() > 2) {
+      std::printf(
+          "%-10s %-8s sdpa-cudnn %7.3f ms %6.1f TFLOP/s | speed ratio (sdpa-cudnn / kernel) %.3f\n",
+          name.c_str(), backward ? "fwd+bwd" : "fwd", ms[2], tflops(sdpa_pairs, per_pair, ms[2]),
+          ms[2] / ms[0]);
+    } else {
+      std::printf("%-10s %-8s sdpa-cudnn not measured: %s\n", name.c_str(),
+                  backward ? "fwd+bwd" : "fwd", cudnn_refusal.c_str());
+    }
     std::fflush(stdout);
   }
 }
@@ -178,17 +211,14 @@ Layout pair_rows(int64_t rows, int64_t ratio, int64_t* prompt, int64_t* response
 }
 
 int run(int iterations, int64_t rows) {
-  at::globalContext().setSDPUseFlash(true);
-  at::globalContext().setSDPUseMemEfficient(false);
-  at::globalContext().setSDPUseMath(false);
-  at::globalContext().setSDPUseCuDNN(false);
   at::manual_seed(0);
   std::printf(
-      "pair attention vs SDPA (flash backend only; FA3 %s): bf16, %lld heads, d %lld, "
-      "%lld rows of %lld tokens, %d iterations x best of 3\n",
-      at::globalContext().userEnabledFA3SDP() ? "enabled" : "off", static_cast<long long>(kHeads),
-      static_cast<long long>(kHeadDim), static_cast<long long>(rows),
-      static_cast<long long>(kRowTokens), iterations);
+      "pair attention vs SDPA (flash backend only, FA3 %s; cuDNN backend only, cuDNN %ld): bf16, "
+      "%lld heads, d %lld, %lld rows of %lld tokens, %d iterations x best of 3\n",
+      at::globalContext().userEnabledFA3SDP() ? "enabled" : "off",
+      at::globalContext().hasCuDNN() ? at::detail::getCUDAHooks().versionCuDNN() : 0L,
+      static_cast<long long>(kHeads), static_cast<long long>(kHeadDim),
+      static_cast<long long>(rows), static_cast<long long>(kRowTokens), iterations);
 
   Layout causal;
   for (int64_t r = 0; r < rows; ++r) {

@@ -68,6 +68,10 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.model.freeze_vision, actual.model.freeze_vision);
   EXPECT_EQ(expected.model.freeze_audio, actual.model.freeze_audio);
   EXPECT_EQ(expected.model.freeze_points, actual.model.freeze_points);
+  EXPECT_EQ(expected.model.arch, actual.model.arch);
+  EXPECT_EQ(expected.model.slice_max, actual.model.slice_max);
+  EXPECT_EQ(expected.model.slice_resolution, actual.model.slice_resolution);
+  EXPECT_EQ(expected.model.audio_chunk_seconds, actual.model.audio_chunk_seconds);
 
   EXPECT_EQ(expected.data.train, actual.data.train);
   EXPECT_EQ(expected.data.eval, actual.data.eval);
@@ -85,6 +89,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.data.video_fps, actual.data.video_fps);
   EXPECT_EQ(expected.data.video_frames, actual.data.video_frames);
   EXPECT_EQ(expected.data.media_cache_mb, actual.data.media_cache_mb);
+  EXPECT_EQ(expected.data.media_store, actual.data.media_store);
 
   EXPECT_EQ(expected.train.output_dir, actual.train.output_dir);
   EXPECT_EQ(expected.train.seed, actual.train.seed);
@@ -115,6 +120,8 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.device, actual.train.device);
   EXPECT_EQ(expected.train.precision, actual.train.precision);
   EXPECT_EQ(expected.train.activation_checkpointing, actual.train.activation_checkpointing);
+  EXPECT_EQ(expected.train.param_dtype, actual.train.param_dtype);
+  EXPECT_EQ(expected.train.memory_budget_mb, actual.train.memory_budget_mb);
   EXPECT_EQ(expected.train.init_from, actual.train.init_from);
 
   EXPECT_EQ(expected.lora.rank, actual.lora.rank);
@@ -126,6 +133,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
 
   EXPECT_EQ(expected.dist.backend, actual.dist.backend);
   EXPECT_EQ(expected.dist.zero_stage, actual.dist.zero_stage);
+  EXPECT_EQ(expected.dist.reduce_dtype, actual.dist.reduce_dtype);
   EXPECT_EQ(expected.dist.timeout, actual.dist.timeout);
   EXPECT_EQ(expected.dist.bucket_mb, actual.dist.bucket_mb);
   EXPECT_EQ(expected.dist.verbose, actual.dist.verbose);
@@ -177,6 +185,9 @@ Config every_key_changed() {
   c.model.freeze_vision = true;
   c.model.freeze_audio = true;
   c.model.freeze_points = true;
+  c.model.slice_max = 4;
+  c.model.slice_resolution = 224;
+  c.model.audio_chunk_seconds = 2.0;
 
   c.data.train = "data/train \"v2\".jsonl";
   c.data.eval = "data/eval: #1.jsonl";
@@ -194,6 +205,7 @@ Config every_key_changed() {
   c.data.video_fps = 2.0 / 3.0;
   c.data.video_frames = 8;
   c.data.media_cache_mb = 0;
+  c.data.media_store = "cache/media store";
 
   c.train.output_dir = "runs/exp 1";
   c.train.seed = -7;
@@ -224,6 +236,8 @@ Config every_key_changed() {
   c.train.device = "cpu";
   c.train.precision = "bf16";
   c.train.activation_checkpointing = 2;
+  c.train.param_dtype = "bf16";
+  c.train.memory_budget_mb = 1.0 / 3.0;
   c.train.init_from = "exports/rm: v1";
 
   c.lora.rank = 8;
@@ -235,6 +249,7 @@ Config every_key_changed() {
 
   c.dist.backend = "gloo";
   c.dist.zero_stage = 1;
+  c.dist.reduce_dtype = "bf16";
   c.dist.timeout = 2.5;
   c.dist.bucket_mb = 1.0 / 3.0;
   c.dist.verbose = true;
@@ -310,6 +325,9 @@ model:
   freeze_vision: true
   freeze_audio: True
   freeze_points: true
+  slice_max: 4
+  slice_resolution: 224
+  audio_chunk_seconds: 2.0
 data:
   train: 'data/train "v2".jsonl'
   eval: "data/eval: #1.jsonl"
@@ -327,6 +345,7 @@ data:
   video_fps: 0.6666666666666666
   video_frames: 8
   media_cache_mb: 0
+  media_store: cache/media store
 train:
   output_dir: runs/exp 1
   seed: -7
@@ -357,6 +376,8 @@ train:
   device: cpu
   precision: bf16
   activation_checkpointing: 2
+  param_dtype: bf16
+  memory_budget_mb: 0.3333333333333333
   init_from: "exports/rm: v1"
 lora:
   rank: 8
@@ -368,6 +389,7 @@ eval:
 dist:
   backend: gloo
   zero_stage: 1
+  reduce_dtype: "bf16"
   timeout: 2.5
   bucket_mb: 0.3333333333333333
   verbose: true
@@ -541,10 +563,16 @@ TEST(Config, DumpThenParseGivesTheSameConfig) {
   while (std::getline(changed_lines, changed_line)) {
     ASSERT_TRUE(std::getline(default_lines, default_line));
     if (changed_line.rfind("  ", 0) != 0) continue;
+    // model.arch minicpmo refuses omnirm's own tower keys that the fixture changes; its
+    // round trip is checked below.
+    if (changed_line == "  arch: \"omnirm\"") continue;
     ++key_lines;
     EXPECT_NE(changed_line, default_line);
   }
   EXPECT_GT(key_lines, 40);
+  Config minicpmo;
+  minicpmo.model.arch = "minicpmo";
+  EXPECT_EQ(parse_config(dump_config(minicpmo), "dump").model.arch, "minicpmo");
 }
 
 TEST(Config, DumpWritesSectionsInOrder) {
@@ -644,7 +672,28 @@ TEST(Config, ValidateNamesTheKeys) {
       {"dist backend",
        [](Config& c) { c.dist.backend = "mpi"; },
        {"dist.backend", "auto, gloo, nccl", "'mpi'"}},
-      {"zero stage", [](Config& c) { c.dist.zero_stage = 2; }, {"dist.zero_stage", "0 or 1"}},
+      {"zero stage", [](Config& c) { c.dist.zero_stage = 4; }, {"dist.zero_stage", "0, 1, 2 or 3"}},
+      {"reduce dtype",
+       [](Config& c) { c.dist.reduce_dtype = "fp16"; },
+       {"dist.reduce_dtype", "fp32, bf16", "'fp16'"}},
+      {"bf16 reduction of fp32 parameters",
+       [](Config& c) { c.dist.reduce_dtype = "bf16"; },
+       {"dist.reduce_dtype", "train.param_dtype"}},
+      {"param dtype",
+       [](Config& c) { c.train.param_dtype = "fp16"; },
+       {"train.param_dtype", "fp32, bf16", "'fp16'"}},
+      {"bf16 parameters in fp32",
+       [](Config& c) { c.train.param_dtype = "bf16"; },
+       {"train.param_dtype", "train.precision: bf16"}},
+      {"fp16 at stage 2",
+       [](Config& c) {
+         c.dist.zero_stage = 2;
+         c.train.precision = "fp16";
+       },
+       {"dist.zero_stage", "fp16"}},
+      {"memory budget",
+       [](Config& c) { c.train.memory_budget_mb = -1.0; },
+       {"train.memory_budget_mb"}},
       {"dist timeout", [](Config& c) { c.dist.timeout = 0.0; }, {"dist.timeout"}},
       {"bucket size", [](Config& c) { c.dist.bucket_mb = -1.0; }, {"dist.bucket_mb"}},
       {"device",

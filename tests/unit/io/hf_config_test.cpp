@@ -69,7 +69,12 @@ TEST(HfConfig, MiniCpmoTowers) {
   EXPECT_EQ(m.vision_heads, 16);
   EXPECT_EQ(m.vision_intermediate, 4304);
   EXPECT_EQ(m.patch_size, 14);
-  EXPECT_EQ(m.image_size, 448);
+  // MiniCPM-o's own computation: the position table's side is vision_config.image_size / 14,
+  // images are sliced at slice_config's resolution.
+  EXPECT_EQ(m.arch, "minicpmo");
+  EXPECT_EQ(m.image_size, 980);
+  EXPECT_EQ(m.slice_resolution, 448);
+  EXPECT_EQ(m.slice_max, 9);
   EXPECT_EQ(m.image_tokens, 64);
   EXPECT_EQ(m.audio_layers, 24);
   EXPECT_EQ(m.audio_hidden, 1024);
@@ -82,16 +87,26 @@ TEST(HfConfig, MiniCpmoTowers) {
 }
 
 TEST(HfConfig, MiniCpmoDropsLastVisionLayerByDefaultAndHonoursInitFlags) {
+  // MiniCPM-o's names for omnirm's own towers (an omnirm export of them says omnirm_arch);
+  // read as MiniCPM-o's own computation, an LLM this narrow is refused naming hidden_size.
   const std::string text =
-      R"({"model_type": "minicpmo", "hidden_size": 64, "intermediate_size": 96,
+      R"({"omnirm_arch": "omnirm", "model_type": "minicpmo", "hidden_size": 64, "intermediate_size": 96,
           "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 300,
           "init_audio": false,
           "vision_config": {"hidden_size": 32, "image_size": 56, "intermediate_size": 64,
                             "num_attention_heads": 4, "num_hidden_layers": 3,
                             "patch_size": 14}})";
   const omnirm::ModelConfig m = model_config_from_hf_json(text, "c.json");
+  EXPECT_EQ(m.arch, "omnirm");
   EXPECT_EQ(m.vision_layers, 2);
   EXPECT_EQ(m.image_size, 56);
+  std::string own = text;
+  const std::string marker = R"("omnirm_arch": "omnirm", )";
+  own.erase(own.find(marker), marker.size());
+  const std::string refused = user_error_of([&] { model_config_from_hf_json(own, "c.json"); });
+  EXPECT_NE(refused.find("c.json: hidden_size 64 is outside what the MiniCPM-o path reproduces"),
+            std::string::npos)
+      << refused;
   EXPECT_EQ(m.audio_layers, 0);
   EXPECT_EQ(m.resampler_hidden, 64);
   // An omnirm export with a narrower resampler says so; a width the heads do not divide is

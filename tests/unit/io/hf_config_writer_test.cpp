@@ -108,6 +108,34 @@ TEST(HfConfigWriter, MiniCpmoReadsBackIntoTheSameShapes) {
   EXPECT_EQ(read_back(llm_width).resampler_hidden, 32);
 }
 
+TEST(HfConfigWriter, TheMinicpmoPathReadsBackWithItsSliceAndChunkSettings) {
+  ModelConfig m = omni_config();
+  m.vocab_size = 300;
+  m.arch = "minicpmo";
+  m.hidden_size = 128;
+  m.image_size = 980;  // SigLIP's 70 x 70 position table
+  m.slice_max = 4;
+  m.slice_resolution = 224;
+  m.audio_intermediate = 4 * m.audio_hidden;
+  m.audio_frames = 3000;
+  m.audio_chunk_seconds = 2.0;
+  const nlohmann::json config = omnirm::io::minicpmo_config_json(m, 300, 7);
+  EXPECT_EQ(config["omnirm_arch"], "minicpmo");
+  EXPECT_EQ(config["slice_config"]["max_slice_nums"], 4);
+  EXPECT_EQ(config["slice_config"]["scale_resolution"], 224);
+  EXPECT_EQ(config["vision_config"]["image_size"], 980);
+  EXPECT_TRUE(config["chunk_input"].get<bool>());
+  const ModelConfig back = read_back(config);
+  EXPECT_EQ(back.arch, "minicpmo");
+  EXPECT_EQ(back.image_size, 980);
+  EXPECT_EQ(back.slice_max, 4);
+  EXPECT_EQ(back.slice_resolution, 224);
+  EXPECT_EQ(back.audio_chunk_seconds, 2.0);
+  EXPECT_EQ(back.audio_frames, 3000);
+  // omnirm's own towers keep their arch through an export in MiniCPM-o's names.
+  EXPECT_EQ(read_back(omnirm::io::minicpmo_config_json(omni_config(), 300, 7)).arch, "omnirm");
+}
+
 TEST(HfConfigWriter, MiniCpmoWithoutTowersLeavesThemOut) {
   const auto [m, config, back] = text_only_round_trip(omnirm::io::minicpmo_config_json);
   EXPECT_FALSE(config.contains("vision_config"));

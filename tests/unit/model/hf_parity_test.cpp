@@ -132,9 +132,9 @@ void expect_qwen2_rows_match(const std::string& backend) {
   }
   const auto layout = omnirm::ops::make_attention_layout(offsets, segments, at::Device(at::kCPU));
   at::NoGradGuard no_grad;
-  const at::Tensor hidden =
-      f.model->backbone().forward(at::cat(tokens), at::cat(positions), layout,
-                                  omnirm::ops::resolve_attention_backend(backend, false));
+  const at::Tensor hidden = f.model->backbone().forward(
+      at::cat(tokens), at::cat(positions), layout,
+      omnirm::ops::resolve_attention_backend(backend, c10::DeviceType::CPU));
   const at::Tensor rewards =
       f.model->score_hidden(hidden.index_select(0, at::tensor(last, at::kLong)));
   const double hidden_error = max_abs_diff(hidden, at::cat(expected_hidden));

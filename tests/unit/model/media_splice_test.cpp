@@ -119,7 +119,8 @@ TEST(MediaSplice, ModelMatchesAManualEmbedAndCopyPath) {
     ASSERT_EQ(slots.size(0), rows.size(0));
     for (int64_t r = 0; r < rows.size(0); ++r) embeds[slots[r].item<int64_t>()].copy_(rows[r]);
   }
-  const ops::AttentionBackend backend = ops::resolve_attention_backend("reference", false);
+  const ops::AttentionBackend backend =
+      ops::resolve_attention_backend("reference", c10::DeviceType::CPU);
   const at::Tensor hidden =
       model->backbone().forward_embeds(embeds, inputs.positions, inputs.layout, backend);
   const at::Tensor chosen = model->score_hidden(hidden.index_select(0, inputs.chosen_last));

@@ -150,39 +150,58 @@ TEST(AttentionAllowedPairs, MatchesTheDenseMaskAndTheClosedForm) {
 TEST(AttentionBackendChoice, AutoAndCuda) {
   using omnirm::ops::AttentionBackend;
   using omnirm::ops::resolve_attention_backend;
-  EXPECT_EQ(resolve_attention_backend("auto", false), AttentionBackend::sdpa);
+  EXPECT_EQ(resolve_attention_backend("auto", c10::DeviceType::CPU), AttentionBackend::sdpa);
 #ifdef OMNIRM_WITH_CUDA
-  EXPECT_EQ(resolve_attention_backend("auto", true), AttentionBackend::cuda);
-  EXPECT_EQ(resolve_attention_backend("cuda", true), AttentionBackend::cuda);
+  EXPECT_EQ(resolve_attention_backend("auto", c10::DeviceType::CUDA), AttentionBackend::automatic);
+  EXPECT_EQ(resolve_attention_backend("cuda", c10::DeviceType::CUDA), AttentionBackend::cuda);
 #else
-  EXPECT_EQ(resolve_attention_backend("auto", true), AttentionBackend::sdpa);
+  EXPECT_EQ(resolve_attention_backend("auto", c10::DeviceType::CUDA), AttentionBackend::sdpa);
 #endif
   try {
-    resolve_attention_backend("cuda", false);
+    resolve_attention_backend("cuda", c10::DeviceType::CPU);
     ADD_FAILURE() << "cuda on CPU tensors was accepted";
   } catch (const omnirm::UserError& error) {
     EXPECT_NE(std::string(error.what()).find("model.attention_backend"), std::string::npos);
   }
 }
 
-// The cuda backend on inputs its kernels do not take (here CPU tensors) is the sdpa backend,
-// gradients included.
-TEST(PairAttention, CudaBackendFallsBackToSdpaOnCpu) {
+// The automatic backend on inputs no fused kernel takes (here CPU tensors) is the sdpa
+// backend, gradients included.
+TEST(PairAttention, AutomaticBackendIsSdpaOnCpu) {
   at::manual_seed(5);
   const AttentionLayout layout =
       make_attention_layout({0, 7, 10}, {0, 0, 0, 1, 1, 2, 2, 0, 1, 1}, at::Device(at::kCPU));
   const at::Tensor q = at::randn({10, 4, 8}).requires_grad_(true);
   const at::Tensor k = at::randn({10, 2, 8}).requires_grad_(true);
   const at::Tensor v = at::randn({10, 2, 8}).requires_grad_(true);
-  const at::Tensor via_cuda =
-      omnirm::ops::pair_attention(q, k, v, layout, omnirm::ops::AttentionBackend::cuda);
+  const at::Tensor automatic =
+      omnirm::ops::pair_attention(q, k, v, layout, omnirm::ops::AttentionBackend::automatic);
   const at::Tensor reference = omnirm::ops::attention_reference(q, k, v, layout);
-  EXPECT_LT((via_cuda - reference).abs().max().item<float>(), 1e-5f);
-  const std::vector<at::Tensor> grads = torch::autograd::grad({via_cuda.sum()}, {q, k, v});
+  EXPECT_LT((automatic - reference).abs().max().item<float>(), 1e-5f);
+  const std::vector<at::Tensor> grads = torch::autograd::grad({automatic.sum()}, {q, k, v});
   const std::vector<at::Tensor> reference_grads =
       torch::autograd::grad({reference.sum()}, {q, k, v});
   for (size_t i = 0; i < grads.size(); ++i) {
     EXPECT_LT((grads[i] - reference_grads[i]).abs().max().item<float>(), 1e-4f) << "input " << i;
+  }
+}
+
+// The required cuda backend on inputs no fused kernel takes stops with one line naming the
+// device, the dtype and the head size.
+TEST(PairAttention, RequiredCudaBackendNamesWhatTheKernelsDoNotServe) {
+  const AttentionLayout layout =
+      make_attention_layout({0, 7, 10}, {0, 0, 0, 1, 1, 2, 2, 0, 1, 1}, at::Device(at::kCPU));
+  const at::Tensor q = at::randn({10, 4, 8});
+  const at::Tensor k = at::randn({10, 2, 8});
+  try {
+    omnirm::ops::pair_attention(q, k, k, layout, omnirm::ops::AttentionBackend::cuda);
+    ADD_FAILURE() << "the required cuda backend ran on CPU fp32 tensors";
+  } catch (const omnirm::UserError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("cpu"), std::string::npos) << message;
+    EXPECT_NE(message.find("Float"), std::string::npos) << message;
+    EXPECT_NE(message.find("head size 8"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
 }
 
