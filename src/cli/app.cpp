@@ -39,6 +39,7 @@ int run(int argc, char** argv) {
   add_model_command(app);
   add_config_command(app);
   add_doctor_command(app);
+  add_plan_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CommandExit& exit) {

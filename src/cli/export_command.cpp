@@ -33,6 +33,7 @@
 #include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
+#include "omnirm/train/consolidate.h"
 
 namespace omnirm::cli {
 
@@ -120,6 +121,24 @@ void split_tensors(model::RewardModelImpl& model, bool minicpmo, io::NamedTensor
   }
 }
 
+// config.json (a bias of the value head goes in as omnirm_score_bias for Qwen2 seq-cls,
+// whose score has none), the tokenizer with its config, and omnirm.yaml.
+void write_export_files(io::AtomicDirectory& dir, const Config& config,
+                        const text::Tokenizer& tokenizer, int64_t vocab_size, bool minicpmo,
+                        std::optional<double> score_bias, const std::string& source_dir) {
+  const int32_t im_end_id = tokenizer.piece_id(text::kImEnd);
+  nlohmann::json hf = minicpmo ? io::minicpmo_config_json(config.model, vocab_size, im_end_id)
+                               : io::qwen2_seq_cls_config_json(config.model, vocab_size, im_end_id);
+  if (score_bias && !minicpmo) hf["omnirm_score_bias"] = *score_bias;
+  std::ofstream(dir.file("config.json")) << hf.dump(2) << "\n";
+  // A tokenizer.json loads in transformers as a fast tokenizer; a .model as Llama's.
+  const std::string tokenizer_file = text::checkpoint_tokenizer_file(source_dir);
+  const bool is_json = text::tokenizer_kind_of(tokenizer_file) == text::TokenizerKind::bpe_json;
+  std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config(is_json).dump(2) << "\n";
+  fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
+  io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(config));
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app) {
@@ -154,8 +173,25 @@ void add_export_command(CLI::App& app) {
   command->callback([model, out, adapters_only, max_shard_size, layout] {
     const uint64_t max_shard_bytes =
         io::parse_byte_size(*max_shard_size, "omnirm export --max-shard-size");
-    infer::LoadedModel loaded = infer::load_model_dir(*model);
     if (fs::path(*out).has_parent_path()) fs::create_directories(fs::path(*out).parent_path());
+    // A training checkpoint is consolidated tensor by tensor from its shards (fp32 master
+    // weights), without building the model.
+    if (const std::optional<std::string> sharded = train::sharded_checkpoint_dir(*model);
+        sharded && !*adapters_only) {
+      const train::ConsolidatedCheckpoint checkpoint(*sharded);
+      const bool minicpmo =
+          *layout == "minicpmo" || (*layout == "auto" && has_towers(checkpoint.config().model));
+      io::AtomicDirectory dir(*out);
+      const std::optional<double> score_bias =
+          train::write_consolidated_weights(checkpoint, dir.path(), minicpmo, max_shard_bytes);
+      write_export_files(dir, checkpoint.config(), checkpoint.tokenizer(), checkpoint.vocab_size(),
+                         minicpmo, score_bias, checkpoint.dir());
+      dir.commit();
+      fmt::print("exported {} to {} ({} layout)\n", checkpoint.dir(), *out,
+                 minicpmo ? "MiniCPM-o-2.6" : "Qwen2 sequence-classification");
+      return;
+    }
+    infer::LoadedModel loaded = infer::load_model_dir(*model);
     if (*adapters_only) {
       write_adapters(loaded, *out);
       fmt::print("exported the LoRA adapters of {} to {}\n", loaded.dir, *out);
@@ -169,24 +205,12 @@ void add_export_command(CLI::App& app) {
     split_tensors(*loaded.model, minicpmo, weights, head);
     io::save_safetensors_sharded(dir.path(), weights, max_shard_bytes, {{"format", "pt"}});
     io::save_safetensors(dir.file("value_head.safetensors"), head, {{"format", "pt"}});
-    const int64_t vocab_size = loaded.model->vocab_size();
-    const int32_t im_end_id = loaded.tokenizer.piece_id(text::kImEnd);
-    nlohmann::json config =
-        minicpmo ? io::minicpmo_config_json(loaded.config.model, vocab_size, im_end_id)
-                 : io::qwen2_seq_cls_config_json(loaded.config.model, vocab_size, im_end_id);
+    std::optional<double> score_bias;
     for (const auto& [name, tensor] : head) {
-      // Qwen2ForSequenceClassification's score has no bias: add this to its logits.
-      if (name == "v_head.summary.bias" && !minicpmo) {
-        config["omnirm_score_bias"] = tensor.to(at::kDouble).item<double>();
-      }
+      if (name == "v_head.summary.bias") score_bias = tensor.to(at::kDouble).item<double>();
     }
-    std::ofstream(dir.file("config.json")) << config.dump(2) << "\n";
-    // A tokenizer.json loads in transformers as a fast tokenizer; a .model as Llama's.
-    const std::string tokenizer_file = text::checkpoint_tokenizer_file(loaded.dir);
-    const bool is_json = text::tokenizer_kind_of(tokenizer_file) == text::TokenizerKind::bpe_json;
-    std::ofstream(dir.file("tokenizer_config.json")) << tokenizer_config(is_json).dump(2) << "\n";
-    fs::copy_file(tokenizer_file, dir.file(fs::path(tokenizer_file).filename().string()));
-    io::write_file_atomic(dir.file("omnirm.yaml"), dump_config(loaded.config));
+    write_export_files(dir, loaded.config, loaded.tokenizer, loaded.model->vocab_size(), minicpmo,
+                       score_bias, loaded.dir);
     dir.commit();
     fmt::print("exported {} to {} ({} layout)\n", loaded.dir, *out,
                minicpmo ? "MiniCPM-o-2.6" : "Qwen2 sequence-classification");

@@ -34,5 +34,8 @@ void validate_train(const TrainConfig& train);  // config_validate_train.cpp
 void validate_lora(const LoraConfig& lora);     // config_validate_train.cpp
 void validate_eval(const EvalConfig& eval);     // config_validate_train.cpp
 void validate_dist(const DistConfig& dist);     // config_validate_dist.cpp
+// What the sharded optimizer (train.param_dtype bf16, dist.zero_stage 2 and 3) can serve.
+void validate_sharding(const TrainConfig& train,
+                       const DistConfig& dist);  // config_validate_dist.cpp
 
 }  // namespace omnirm::config_checks

@@ -202,6 +202,15 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(train, activation_checkpointing,
                       "1: recompute every transformer block (backbone and towers) in backward "
                       "instead of keeping its activations; k: every k-th block; 0: none."),
+    OMNIRM_CONFIG_KEY(train, param_dtype,
+                      "Storage type of the working parameters: `fp32`, or `bf16` (forward and "
+                      "backward in bf16, the fp32 master copy only inside the optimizer's shards; "
+                      "needs train.precision bf16). Frozen modules are stored in bf16 too: "
+                      "[memory.md](memory.md)."),
+    OMNIRM_CONFIG_KEY(train, memory_budget_mb,
+                      "> 0: per-rank memory budget in MiB. Training is refused before its first "
+                      "step when `omnirm plan` predicts more; on the CPU the allocator is capped "
+                      "at it too. 0: no budget."),
     OMNIRM_CONFIG_KEY(train, init_from,
                       "An `omnirm export` directory, a checkpoint or a Hugging Face checkpoint to "
                       "start from; the model's shape, and the tokenizer when data.tokenizer is "
@@ -224,8 +233,12 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(dist, backend,
                       "`auto` (NCCL for CUDA devices, Gloo for the CPU), `gloo` or `nccl`."),
     OMNIRM_CONFIG_KEY(dist, zero_stage,
-                      "0: every rank keeps all optimizer state; 1: ZeRO-1, the AdamW state is "
-                      "sharded over the ranks."),
+                      "0: every rank keeps everything; 1: the AdamW state is sharded over the "
+                      "ranks; 2: gradients too (reduce-scattered during backward); 3: parameters "
+                      "too (gathered block by block): [memory.md](memory.md)."),
+    OMNIRM_CONFIG_KEY(dist, reduce_dtype,
+                      "Type gradients are reduced in: `fp32`, or `bf16` (needs train.param_dtype "
+                      "bf16 or dist.zero_stage 2 or 3)."),
     OMNIRM_CONFIG_KEY(
         dist, timeout,
         "Seconds a rendezvous or collective may wait before it fails, naming the operation."),

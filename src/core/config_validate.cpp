@@ -23,6 +23,7 @@ void validate_config(const Config& config) {
   validate_lora(config.lora);
   validate_eval(config.eval);
   validate_dist(config.dist);
+  validate_sharding(config.train, config.dist);
 }
 
 }  // namespace omnirm

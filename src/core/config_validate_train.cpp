@@ -46,6 +46,8 @@ void validate_train(const TrainConfig& train) {
   require_one_of("train.device", train.device, {"auto", "cpu", "cuda"});
   require_one_of("train.precision", train.precision, {"fp32", "bf16", "fp16"});
   require_non_negative("train.activation_checkpointing", train.activation_checkpointing);
+  require_one_of("train.param_dtype", train.param_dtype, {"fp32", "bf16"});
+  require_non_negative_number("train.memory_budget_mb", train.memory_budget_mb);
 }
 
 void validate_lora(const LoraConfig& lora) {

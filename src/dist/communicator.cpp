@@ -35,6 +35,10 @@ namespace {
 // broadcast() packs tensors into buffers of at most this many bytes.
 constexpr size_t kBroadcastBufferBytes = size_t{256} << 20;
 
+int64_t tensor_bytes(const at::Tensor& tensor) {
+  return tensor.numel() * static_cast<int64_t>(tensor.element_size());
+}
+
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 bool is_loopback(const std::string& host) {
@@ -102,6 +106,23 @@ at::Device local_device(const World& world, at::DeviceType device_type) {
   return at::Device(at::kCPU);
 }
 
+struct PendingCollective::Work {
+  c10::intrusive_ptr<c10d::Work> work;
+  std::string operation;
+};
+
+PendingCollective::PendingCollective() = default;
+PendingCollective::~PendingCollective() = default;
+PendingCollective::PendingCollective(PendingCollective&&) noexcept = default;
+PendingCollective& PendingCollective::operator=(PendingCollective&&) noexcept = default;
+bool PendingCollective::defined() const { return work_ != nullptr; }
+
+double CollectiveTraffic::ring_bytes(int64_t world_size) const {
+  const double share = double(world_size - 1) / double(world_size);
+  return share * (2.0 * double(all_reduce) + double(reduce_scatter) + double(all_gather)) +
+         double(broadcast);
+}
+
 struct Communicator::State {
   World world;
   at::Device device{at::kCPU};
@@ -109,6 +130,7 @@ struct Communicator::State {
   std::chrono::milliseconds timeout{0};
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
+  CollectiveTraffic traffic;
 };
 
 Communicator::Communicator(const World& world, const DistConfig& config, at::Device device)
@@ -220,10 +242,66 @@ void Communicator::all_reduce_tensors(std::vector<at::Tensor>& tensors,
       works.push_back(state_->group->allreduce(one));
     }
     for (auto& work : works) work->wait();
+    for (const at::Tensor& tensor : tensors) state_->traffic.all_reduce += tensor_bytes(tensor);
     // NCCL's wait() only orders the current stream; reading the result synchronizes.
     if (state_->device.is_cuda() && !tensors.empty()) tensors.back().sum().item<double>();
   });
 }
+
+PendingCollective Communicator::reduce_scatter(at::Tensor& output, at::Tensor& input,
+                                               std::string_view operation) {
+  TORCH_CHECK(input.numel() == output.numel() * size() && input.is_contiguous() &&
+                  output.is_contiguous() && input.scalar_type() == output.scalar_type(),
+              "reduce_scatter: input must be ", size(),
+              " x the output's elements, contiguous, "
+              "same dtype; got ",
+              input.sizes(), " and ", output.sizes());
+  PendingCollective pending;
+  pending.work_ = std::make_unique<PendingCollective::Work>();
+  pending.work_->operation = std::string(operation);
+  guard(operation,
+        [&] { pending.work_->work = state_->group->_reduce_scatter_base(output, input); });
+  state_->traffic.reduce_scatter += tensor_bytes(input);
+  return pending;
+}
+
+PendingCollective Communicator::all_gather(at::Tensor& output, at::Tensor& input,
+                                           std::string_view operation) {
+  TORCH_CHECK(output.numel() == input.numel() * size() && input.is_contiguous() &&
+                  output.is_contiguous() && input.scalar_type() == output.scalar_type(),
+              "all_gather: output must be ", size(),
+              " x the input's elements, contiguous, "
+              "same dtype; got ",
+              input.sizes(), " and ", output.sizes());
+  PendingCollective pending;
+  pending.work_ = std::make_unique<PendingCollective::Work>();
+  pending.work_->operation = std::string(operation);
+  guard(operation, [&] { pending.work_->work = state_->group->_allgather_base(output, input); });
+  state_->traffic.all_gather += tensor_bytes(output);
+  return pending;
+}
+
+PendingCollective Communicator::all_reduce(at::Tensor& tensor, std::string_view operation) {
+  PendingCollective pending;
+  pending.work_ = std::make_unique<PendingCollective::Work>();
+  pending.work_->operation = std::string(operation);
+  guard(operation, [&] {
+    std::vector<at::Tensor> one = {tensor};
+    pending.work_->work = state_->group->allreduce(one);
+  });
+  state_->traffic.all_reduce += tensor_bytes(tensor);
+  return pending;
+}
+
+void Communicator::wait(PendingCollective& pending) const {
+  if (!pending.work_) return;
+  const auto work = std::move(pending.work_);
+  guard(work->operation, [&] { work->work->wait(); });
+}
+
+const CollectiveTraffic& Communicator::traffic() const { return state_->traffic; }
+void Communicator::reset_traffic() { state_->traffic = CollectiveTraffic{}; }
+void Communicator::count_all_reduce(int64_t bytes) { state_->traffic.all_reduce += bytes; }
 
 void Communicator::barrier(std::string_view operation) { all_reduce_sum({1.0}, operation); }
 
@@ -234,6 +312,7 @@ void Communicator::broadcast(const std::vector<at::Tensor>& tensors, int64_t roo
     c10d::broadcast_coalesced(state_->group, tensors, kBroadcastBufferBytes,
                               static_cast<int>(root));
   });
+  for (const at::Tensor& tensor : tensors) state_->traffic.broadcast += tensor_bytes(tensor);
 }
 
 std::string Communicator::share_from_rank0(const std::string& key, const std::string& value) {

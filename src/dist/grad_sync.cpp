@@ -50,6 +50,9 @@ void GradSync::backward(const at::Tensor& loss, bool sync) {
   }
   reducer_->prepare_for_backward({});
   comm_.guard("the gradient all-reduce during backward", [&] { loss.backward(); });
+  int64_t bytes = 0;
+  for (const at::Tensor& p : params_) bytes += p.numel() * int64_t(p.element_size());
+  comm_.count_all_reduce(bytes);
 }
 
 std::vector<int64_t> GradSync::bucket_numels() const {

@@ -4,61 +4,24 @@
 #include <ATen/ATen.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "omnirm/core/error.h"
 #include "omnirm/io/safetensors_header.h"
 #include "omnirm/io/safetensors_mapping.h"
+#include "omnirm/io/safetensors_writer.h"
 
 namespace omnirm::io {
 
-namespace {
-
-// The format's name for `type`, through the reader's dtype table (io/safetensors_mapping.h).
-const char* dtype_name(at::ScalarType type) {
-  for (auto d = uint8_t(SafetensorsDtype::F64); d <= uint8_t(SafetensorsDtype::BOOL); ++d) {
-    const auto dtype = static_cast<SafetensorsDtype>(d);
-    if (to_scalar_type(dtype) == type) return safetensors_dtype_name(dtype);
-  }
-  throw UserError(std::string("safetensors: cannot store dtype ") + c10::toString(type));
-}
-
-}  // namespace
-
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::vector<at::Tensor> contiguous;
-  uint64_t offset = 0;
+  std::vector<TensorDescription> descriptions;
+  descriptions.reserve(tensors.size());
   for (const auto& [name, tensor] : tensors) {
-    if (header.contains(name) || name == "__metadata__") {
-      throw UserError("cannot write " + path + ": the tensor name '" + name +
-                      "' is used twice or is reserved");
-    }
-    at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
-    const uint64_t bytes = t.numel() * t.element_size();
-    header[name] = {{"dtype", dtype_name(t.scalar_type())},
-                    {"shape", t.sizes().vec()},
-                    {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
-    contiguous.push_back(std::move(t));
+    descriptions.push_back({name, tensor.scalar_type(), tensor.sizes().vec()});
   }
-  std::string header_text = header.dump();
-  header_text.append((8 - header_text.size() % 8) % 8, ' ');  // align data to 8 bytes
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out)
-    throw UserError("cannot write " + path + ": check the directory exists and is writable");
-  const uint64_t header_size = header_text.size();
-  unsigned char size_bytes[8];
-  for (int i = 0; i < 8; ++i) size_bytes[i] = static_cast<unsigned char>(header_size >> (8 * i));
-  out.write(reinterpret_cast<const char*>(size_bytes), 8);
-  out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
-  for (const auto& t : contiguous) {
-    out.write(static_cast<const char*>(t.data_ptr()),
-              static_cast<std::streamsize>(t.numel() * t.element_size()));
-  }
-  if (!out) throw UserError("writing " + path + " failed: disk full?");
+  SafetensorsWriter writer(path, std::move(descriptions), metadata);
+  for (const auto& item : tensors) writer.write(item.second);
+  writer.finish();
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

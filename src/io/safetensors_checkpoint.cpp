@@ -14,6 +14,7 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/io/safetensors_mapping.h"
+#include "omnirm/io/safetensors_writer.h"
 
 namespace omnirm::io {
 
@@ -23,10 +24,6 @@ namespace {
 
 uint64_t tensor_bytes(const at::Tensor& t) {
   return static_cast<uint64_t>(t.numel()) * static_cast<uint64_t>(t.element_size());
-}
-
-std::string shard_name(size_t index, size_t count) {
-  return fmt::format("model-{:05d}-of-{:05d}.safetensors", index + 1, count);
 }
 
 NamedTensors read_one_file(const std::string& file, TensorStorage storage,
@@ -146,48 +143,14 @@ uint64_t parse_byte_size(const std::string& text, const std::string& where) {
 std::vector<std::string> save_safetensors_sharded(
     const std::string& dir, const NamedTensors& tensors, uint64_t max_shard_bytes,
     const std::map<std::string, std::string>& metadata) {
-  if (max_shard_bytes == 0) throw UserError("the maximum shard size must be positive");
-  std::vector<NamedTensors> shards;
-  uint64_t current_bytes = 0;
-  uint64_t total_bytes = 0;
-  for (const auto& item : tensors) {
-    const uint64_t bytes = tensor_bytes(item.second);
-    if (shards.empty() || (!shards.back().empty() && current_bytes + bytes > max_shard_bytes)) {
-      shards.emplace_back();
-      current_bytes = 0;
-    }
-    shards.back().push_back(item);
-    current_bytes += bytes;
-    total_bytes += bytes;
+  std::vector<TensorDescription> descriptions;
+  descriptions.reserve(tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    descriptions.push_back({name, tensor.scalar_type(), tensor.sizes().vec()});
   }
-  if (shards.size() <= 1) {
-    save_safetensors((fs::path(dir) / kSafetensorsSingleName).string(),
-                     shards.empty() ? NamedTensors{} : shards.front(), metadata);
-    return {kSafetensorsSingleName};
-  }
-  nlohmann::ordered_json weight_map = nlohmann::ordered_json::object();
-  for (size_t i = 0; i < shards.size(); ++i) {
-    for (const auto& item : shards[i]) {
-      if (weight_map.contains(item.first)) {
-        throw UserError("cannot write a checkpoint in " + dir + ": the tensor name '" + item.first +
-                        "' is used twice");
-      }
-      weight_map[item.first] = shard_name(i, shards.size());
-    }
-  }
-  std::vector<std::string> written;
-  for (size_t i = 0; i < shards.size(); ++i) {
-    written.push_back(shard_name(i, shards.size()));
-    save_safetensors((fs::path(dir) / written.back()).string(), shards[i], metadata);
-  }
-  const nlohmann::ordered_json index = {{"metadata", {{"total_size", total_bytes}}},
-                                        {"weight_map", weight_map}};
-  const std::string index_path = (fs::path(dir) / kSafetensorsIndexName).string();
-  std::ofstream out(index_path, std::ios::trunc);
-  out << index.dump(2) << "\n";
-  if (!out) throw UserError("writing " + index_path + " failed: disk full?");
-  written.push_back(kSafetensorsIndexName);
-  return written;
+  ShardedSafetensorsWriter writer(dir, descriptions, max_shard_bytes, metadata);
+  for (const auto& item : tensors) writer.write(item.second);
+  return writer.finish();
 }
 
 std::map<std::string, std::string> read_safetensors_weight_map(const std::string& index_path) {

@@ -53,8 +53,12 @@ at::Tensor BackboneImpl::forward_embeds(const at::Tensor& embeds, const at::Tens
                                  backend](const at::Tensor& h) {
       return layer->forward(h, *shared_rotary, *shared_layout, backend);
     };
-    hidden = run_block(block, hidden, checkpoint_block(int64_t(i), checkpoint_every_),
-                       any_trainable(*layer));
+    const bool checkpointed = checkpoint_block(int64_t(i), checkpoint_every_);
+    const bool trainable = any_trainable(*layer);
+    const auto run = [&](const at::Tensor& h) {
+      return run_block(block, h, checkpointed, trainable);
+    };
+    hidden = block_hook_ ? run_hooked_block(*block_hook_, int64_t(i), hidden, run) : run(hidden);
   }
   return norm_->forward(hidden);
 }

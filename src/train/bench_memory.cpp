@@ -48,7 +48,7 @@ void run_setting(Config config, MemorySetting& setting, const EncodedDataset& da
     setting.step_peak_bytes = std::max(setting.step_peak_bytes, meter.peak_bytes() - before);
     setting.seconds += seconds;
     setting.steps += 1;
-    setting.final_loss = stats.loss;
+    setting.final_loss = stats.loss_value();
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
+#include <c10/util/Exception.h>
 
 #include <atomic>
 #include <cstring>
@@ -15,6 +16,7 @@ namespace {
 
 std::atomic<int64_t> held_bytes{0};
 std::atomic<int64_t> peak_held_bytes{0};
+std::atomic<int64_t> limit_bytes{0};
 
 void note_allocation(int64_t bytes) {
   const int64_t now = held_bytes.fetch_add(bytes) + bytes;
@@ -48,6 +50,11 @@ class CountingAllocator final : public c10::Allocator {
   }
 
   c10::DataPtr allocate(size_t bytes) override {
+    const int64_t limit = limit_bytes.load();
+    if (limit > 0 && held_bytes.load() + static_cast<int64_t>(bytes) > limit) {
+      TORCH_CHECK(false, "CPU memory limit: allocating ", bytes, " bytes with ", held_bytes.load(),
+                  " held would exceed the limit of ", limit, " bytes (train.memory_budget_mb)");
+    }
     void* data = inner_->raw_allocate(bytes);
     {
       std::lock_guard<std::mutex> lock(sizes_mutex);
@@ -83,6 +90,8 @@ CpuMemoryMeter& CpuMemoryMeter::instance() {
 int64_t CpuMemoryMeter::current_bytes() const { return held_bytes.load(); }
 
 int64_t CpuMemoryMeter::peak_bytes() const { return peak_held_bytes.load(); }
+
+void CpuMemoryMeter::set_limit(int64_t bytes) { limit_bytes.store(bytes); }
 
 void CpuMemoryMeter::reset_peak() { peak_held_bytes.store(held_bytes.load()); }
 

@@ -355,7 +355,7 @@ TEST_F(BestCheckpoint, BestIsTheBestStepAndSurvivesPruning) {
   // The best step's own checkpoint, kept whole (it resumes like any checkpoint).
   const nlohmann::json state = nlohmann::json::parse(read_file(best_dir + "/trainer_state.json"));
   EXPECT_EQ(state["step"], best);
-  EXPECT_TRUE(fs::exists(best_dir + "/optimizer.pt"));
+  EXPECT_TRUE(fs::exists(best_dir + "/rank-00000-optimizer.safetensors"));
   EXPECT_EQ(read_file(best_dir + "/model.safetensors"),
             read_file(step_dir("all", best) + "/model.safetensors"));
   // The last checkpoint's state records the best step and value.

@@ -1,7 +1,8 @@
 // Mixed precision and activation checkpointing through the omnirm binary: bf16 training on
 // the CPU tracks fp32 training on the synthetic t2t set from the same seed (the mean loss of
 // every 10 steps within 0.05, held-out loss and accuracy within 0.05), checkpointed training
-// gives the fp32 losses step for step, fp16 learns and logs its loss scale, and
+// gives the fp32 losses step for step, bf16 weights (train.param_dtype) track fp32 as closely,
+// fp16 learns and logs its loss scale, and
 // `omnirm bench memory` prints the four settings with checkpointing and bf16 using less memory
 // per step than fp32.
 #include <gtest/gtest.h>
@@ -113,6 +114,29 @@ TEST_F(MixedPrecisionRun, Bf16TracksFp32AndCheckpointingMatchesIt) {
   std::cout << "[          ] bf16 vs fp32: largest 10-step mean loss difference " << worst_window
             << ", eval loss " << fp32.eval_loss << " / " << bf16.eval_loss << ", eval accuracy "
             << fp32.eval_accuracy << " / " << bf16.eval_accuracy << "\n";
+}
+
+// bf16 weights (train.param_dtype) with the fp32 master copy in the optimizer: the same
+// tolerance as bf16 compute on fp32 weights.
+TEST_F(MixedPrecisionRun, Bf16ParametersTrackFp32) {
+  const RunLog fp32 = train("fp32-reference", "");
+  const RunLog bf16 =
+      train("bf16-params", "--set train.precision=bf16 --set train.param_dtype=bf16");
+  ASSERT_EQ(fp32.losses.size(), 60u);
+  ASSERT_EQ(bf16.losses.size(), 60u);
+  const std::vector<double> fp32_means = window_means(fp32.losses, 10);
+  const std::vector<double> bf16_means = window_means(bf16.losses, 10);
+  double worst_window = 0.0;
+  for (size_t i = 0; i < fp32_means.size(); ++i) {
+    worst_window = std::max(worst_window, std::abs(fp32_means[i] - bf16_means[i]));
+  }
+  EXPECT_LT(fp32_means.back(), 0.6);
+  EXPECT_LT(worst_window, 0.05) << "largest 10-step mean loss difference, bf16 weights vs fp32";
+  EXPECT_NEAR(bf16.eval_accuracy, fp32.eval_accuracy, 0.05);
+  EXPECT_NEAR(bf16.eval_loss, fp32.eval_loss, 0.05);
+  std::cout << "[          ] bf16 weights vs fp32: largest 10-step mean loss difference "
+            << worst_window << ", eval loss " << fp32.eval_loss << " / " << bf16.eval_loss
+            << ", eval accuracy " << fp32.eval_accuracy << " / " << bf16.eval_accuracy << "\n";
 }
 
 TEST_F(MixedPrecisionRun, Fp16LogsItsLossScale) {

@@ -25,6 +25,7 @@ void add_plot_command(CLI::App& app);
 void add_model_command(CLI::App& app);   // `model inspect`
 void add_config_command(CLI::App& app);  // `config show`, `config docs`
 void add_doctor_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
 // `bench dist`, under the `bench` command.
 void add_bench_dist_command(CLI::App& bench);
 // `bench serve`, under the `bench` command.

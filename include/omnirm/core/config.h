@@ -151,6 +151,13 @@ struct TrainConfig {
   // 1 every block, k every k-th block; a checkpointed block recomputes its activations in
   // the backward pass instead of keeping them.
   int64_t activation_checkpointing = 0;
+  // Storage type of the working parameters: fp32, or bf16 (forward and backward in bf16, the
+  // fp32 master copy only inside the optimizer's shards; needs precision bf16). Frozen
+  // modules are stored in bf16 too, the value head stays fp32.
+  std::string param_dtype = "fp32";
+  // > 0: the per-rank memory budget in MiB. Training is refused before its first step when
+  // `omnirm plan` predicts more; on the CPU the allocator is also capped at it.
+  double memory_budget_mb = 0.0;
   // Start from these weights instead of a random initialisation: an `omnirm export`
   // directory or a checkpoint/run directory (the model shape is taken from it).
   std::string init_from = "";
@@ -175,10 +182,13 @@ struct EvalConfig {
 // dist/world.h for how a process learns its rank).
 struct DistConfig {
   std::string backend = "auto";  // auto (NCCL for CUDA, Gloo for CPU) | gloo | nccl
-  int64_t zero_stage = 0;        // 0: every rank keeps all optimizer state; 1: sharded
-  double timeout = 1800.0;       // seconds a collective may wait before it fails
-  double bucket_mb = 25.0;       // gradient all-reduce bucket size, in MiB
-  bool verbose = false;          // every rank logs, each line prefixed "[rank r]"
+  // 0: every rank keeps everything; 1: the optimizer state is sharded; 2: gradients too
+  // (reduce-scattered during backward); 3: parameters too (gathered block by block).
+  int64_t zero_stage = 0;
+  std::string reduce_dtype = "fp32";  // type gradients are reduced in: fp32 | bf16
+  double timeout = 1800.0;            // seconds a collective may wait before it fails
+  double bucket_mb = 25.0;            // gradient all-reduce bucket size, in MiB
+  bool verbose = false;               // every rank logs, each line prefixed "[rank r]"
 };
 
 struct Config {

@@ -26,6 +26,33 @@ class ProcessGroup;
 
 namespace omnirm::dist {
 
+// Bytes handed to collectives since the last reset, by kind: the tensor sizes (all-reduce:
+// the buffer; reduce-scatter: its full input; all-gather: its full output; broadcast: what
+// the root sends). ring_bytes() turns them into what each rank sends with ring algorithms:
+// 2(W−1)/W of an all-reduce, (W−1)/W of a reduce-scatter or all-gather.
+struct CollectiveTraffic {
+  int64_t all_reduce = 0;
+  int64_t reduce_scatter = 0;
+  int64_t all_gather = 0;
+  int64_t broadcast = 0;
+  double ring_bytes(int64_t world_size) const;
+};
+
+// A collective launched and not yet waited for (Communicator::wait).
+class PendingCollective {
+ public:
+  PendingCollective();
+  ~PendingCollective();
+  PendingCollective(PendingCollective&&) noexcept;
+  PendingCollective& operator=(PendingCollective&&) noexcept;
+  bool defined() const;
+
+ private:
+  friend class Communicator;
+  struct Work;
+  std::unique_ptr<Work> work_;
+};
+
 // "gloo" or "nccl" for dist.backend on `device`. Throws UserError for NCCL on a CPU device
 // or in a build without NCCL.
 std::string resolve_backend(const std::string& configured, at::Device device);
@@ -61,6 +88,24 @@ class Communicator {
   void barrier(std::string_view operation);
   // Copies `tensors` from rank `root` to every rank (packed into few messages).
   void broadcast(const std::vector<at::Tensor>& tensors, int64_t root, std::string_view operation);
+  // Asynchronous collectives on flat buffers, launched in the same order on every rank:
+  //   reduce_scatter: input [W·n] → output [n], the sum of every rank's slice r into rank r;
+  //   all_gather:     input [n] → output [W·n], rank r's input at slice r;
+  //   all_reduce:     tensor [n] summed over the ranks in place.
+  // The tensors must stay alive and untouched until wait() returns.
+  PendingCollective reduce_scatter(at::Tensor& output, at::Tensor& input,
+                                   std::string_view operation);
+  PendingCollective all_gather(at::Tensor& output, at::Tensor& input, std::string_view operation);
+  PendingCollective all_reduce(at::Tensor& tensor, std::string_view operation);
+  // Waits for `pending` (a no-op when it is undefined); failures as guard() reports them.
+  void wait(PendingCollective& pending) const;
+
+  // Bytes of the collectives launched through this communicator (and counted by callers that
+  // use the process group directly: count_all_reduce).
+  const CollectiveTraffic& traffic() const;
+  void reset_traffic();
+  void count_all_reduce(int64_t bytes);
+
   // Rank 0's `value` under `key`, on every rank (through the store; keys are used once).
   std::string share_from_rank0(const std::string& key, const std::string& value);
 

@@ -11,7 +11,10 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
+#include <memory>
+
 #include "omnirm/core/config.h"
+#include "omnirm/model/block_hook.h"
 #include "omnirm/model/layers.h"
 #include "omnirm/model/media_encoder.h"
 #include "omnirm/model/media_inputs.h"
@@ -55,10 +58,14 @@ class BackboneImpl : public torch::nn::Module {
                      const ops::AttentionLayout& layout, ops::AttentionBackend backend);
   // Checkpoints decoder layers 0, k, 2k, ... (k = `every`; 0: none).
   void set_activation_checkpointing(int64_t every) { checkpoint_every_ = every; }
+  // Decoder layer i runs through hook->*(i) (model/block_hook.h); null: no hook.
+  void set_block_hook(std::shared_ptr<BlockHook> hook) { block_hook_ = std::move(hook); }
+  int64_t num_blocks() const { return static_cast<int64_t>(layers_->size()); }
 
  private:
   ModelConfig config_;
   int64_t checkpoint_every_ = 0;
+  std::shared_ptr<BlockHook> block_hook_;
   torch::nn::Embedding embed_tokens_{nullptr};
   torch::nn::ModuleList layers_{nullptr};
   RMSNorm norm_{nullptr};

@@ -2,7 +2,7 @@
 // installed once per process, that tracks the bytes currently held and the peak since the
 // last reset. Allocations made before installation are not counted (their frees are not
 // either). Allocations that bypass c10's CPU allocator (a library's private scratch) are not
-// seen.
+// seen. An optional limit makes the allocator refuse what would exceed it.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,9 @@ class CpuMemoryMeter {
   int64_t peak_bytes() const;
   // The peak restarts from the bytes held now.
   void reset_peak();
+  // > 0: an allocation that would make the held bytes exceed `bytes` fails (a c10::Error
+  // saying so), as a device without more memory would; 0: no limit.
+  void set_limit(int64_t bytes);
 };
 
 }  // namespace omnirm::train

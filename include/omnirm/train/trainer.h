@@ -3,9 +3,12 @@
 // (weights, optimizer, RNG and data position), bit-identical on CPU for the same config.
 //
 // Started with torchrun's variables (by `omnirm launch` or torchrun), it trains data-parallel:
-// each rank takes its share of every global batch, gradients are averaged through
-// dist::GradSync, optionally with ZeRO-1 optimizer sharding (dist.zero_stage), step metrics
-// are all-reduced, and only rank 0 writes metrics and prints (every rank with dist.verbose).
+// each rank takes its share of every global batch; fp32 parameters at dist.zero_stage 0 and 1
+// are averaged through dist::GradSync (ZeRO-1 shards the optimizer by parameter owner),
+// while bf16 parameters (train.param_dtype) and stages 2 and 3 train through the sharded
+// optimizer (train/zero_training.h). Metrics are all-reduced once per log interval, and only
+// rank 0 writes metrics and prints (every rank with dist.verbose). run_training is
+// setup_training then run_step_loop (train/training_run.h).
 #pragma once
 
 #include <torch/optim/optimizer.h>
@@ -55,6 +58,12 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(model::RewardModelImpl& 
 // The same over a subset of the parameters (a ZeRO-1 shard); empty groups are left out.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<at::Tensor>& params,
                                                         const TrainConfig& config);
+
+// AdamW over `decay` (with train.weight_decay) and `no_decay` (without); empty groups are
+// left out.
+std::unique_ptr<torch::optim::Optimizer> make_adamw(const std::vector<at::Tensor>& decay,
+                                                    const std::vector<at::Tensor>& no_decay,
+                                                    const TrainConfig& config);
 
 // Bytes of the optimizer's per-parameter state tensors (AdamW's moments).
 int64_t optimizer_state_bytes(const torch::optim::Optimizer& optimizer);

@@ -120,6 +120,8 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.train.device, actual.train.device);
   EXPECT_EQ(expected.train.precision, actual.train.precision);
   EXPECT_EQ(expected.train.activation_checkpointing, actual.train.activation_checkpointing);
+  EXPECT_EQ(expected.train.param_dtype, actual.train.param_dtype);
+  EXPECT_EQ(expected.train.memory_budget_mb, actual.train.memory_budget_mb);
   EXPECT_EQ(expected.train.init_from, actual.train.init_from);
 
   EXPECT_EQ(expected.lora.rank, actual.lora.rank);
@@ -131,6 +133,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
 
   EXPECT_EQ(expected.dist.backend, actual.dist.backend);
   EXPECT_EQ(expected.dist.zero_stage, actual.dist.zero_stage);
+  EXPECT_EQ(expected.dist.reduce_dtype, actual.dist.reduce_dtype);
   EXPECT_EQ(expected.dist.timeout, actual.dist.timeout);
   EXPECT_EQ(expected.dist.bucket_mb, actual.dist.bucket_mb);
   EXPECT_EQ(expected.dist.verbose, actual.dist.verbose);
@@ -233,6 +236,8 @@ Config every_key_changed() {
   c.train.device = "cpu";
   c.train.precision = "bf16";
   c.train.activation_checkpointing = 2;
+  c.train.param_dtype = "bf16";
+  c.train.memory_budget_mb = 1.0 / 3.0;
   c.train.init_from = "exports/rm: v1";
 
   c.lora.rank = 8;
@@ -244,6 +249,7 @@ Config every_key_changed() {
 
   c.dist.backend = "gloo";
   c.dist.zero_stage = 1;
+  c.dist.reduce_dtype = "bf16";
   c.dist.timeout = 2.5;
   c.dist.bucket_mb = 1.0 / 3.0;
   c.dist.verbose = true;
@@ -370,6 +376,8 @@ train:
   device: cpu
   precision: bf16
   activation_checkpointing: 2
+  param_dtype: bf16
+  memory_budget_mb: 0.3333333333333333
   init_from: "exports/rm: v1"
 lora:
   rank: 8
@@ -381,6 +389,7 @@ eval:
 dist:
   backend: gloo
   zero_stage: 1
+  reduce_dtype: "bf16"
   timeout: 2.5
   bucket_mb: 0.3333333333333333
   verbose: true
@@ -663,7 +672,28 @@ TEST(Config, ValidateNamesTheKeys) {
       {"dist backend",
        [](Config& c) { c.dist.backend = "mpi"; },
        {"dist.backend", "auto, gloo, nccl", "'mpi'"}},
-      {"zero stage", [](Config& c) { c.dist.zero_stage = 2; }, {"dist.zero_stage", "0 or 1"}},
+      {"zero stage", [](Config& c) { c.dist.zero_stage = 4; }, {"dist.zero_stage", "0, 1, 2 or 3"}},
+      {"reduce dtype",
+       [](Config& c) { c.dist.reduce_dtype = "fp16"; },
+       {"dist.reduce_dtype", "fp32, bf16", "'fp16'"}},
+      {"bf16 reduction of fp32 parameters",
+       [](Config& c) { c.dist.reduce_dtype = "bf16"; },
+       {"dist.reduce_dtype", "train.param_dtype"}},
+      {"param dtype",
+       [](Config& c) { c.train.param_dtype = "fp16"; },
+       {"train.param_dtype", "fp32, bf16", "'fp16'"}},
+      {"bf16 parameters in fp32",
+       [](Config& c) { c.train.param_dtype = "bf16"; },
+       {"train.param_dtype", "train.precision: bf16"}},
+      {"fp16 at stage 2",
+       [](Config& c) {
+         c.dist.zero_stage = 2;
+         c.train.precision = "fp16";
+       },
+       {"dist.zero_stage", "fp16"}},
+      {"memory budget",
+       [](Config& c) { c.train.memory_budget_mb = -1.0; },
+       {"train.memory_budget_mb"}},
       {"dist timeout", [](Config& c) { c.dist.timeout = 0.0; }, {"dist.timeout"}},
       {"bucket size", [](Config& c) { c.dist.bucket_mb = -1.0; }, {"dist.bucket_mb"}},
       {"device",

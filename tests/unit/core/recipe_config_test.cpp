@@ -37,6 +37,8 @@ TEST(RecipeConfig, OmniRewardBtIsThePapersRecipe) {
   EXPECT_DOUBLE_EQ(c.train.min_lr_ratio, 0.0);
   EXPECT_DOUBLE_EQ(c.train.weight_decay, 1e-3);
   EXPECT_EQ(c.train.precision, "bf16");
+  EXPECT_EQ(c.train.param_dtype, "bf16");
+  EXPECT_EQ(c.dist.zero_stage, 2);
   EXPECT_EQ(c.train.activation_checkpointing, 1);
 }
 

@@ -86,7 +86,7 @@ TEST(OptimizerStep, AnEmptyShareGivesEveryParameterAZeroGradient) {
   const omnirm::train::StepStats stats = omnirm::train::optimizer_step(
       *model, *optimizer, {}, 1, config, config.train.lr, at::Device(at::kCPU), second_of_two);
   EXPECT_EQ(stats.pairs, 0);
-  EXPECT_EQ(stats.loss, 0.0);
+  EXPECT_EQ(stats.loss_value(), 0.0);
   for (const auto& item : model->named_parameters()) {
     ASSERT_TRUE(item.value().grad().defined()) << item.key();
     EXPECT_EQ(item.value().grad().abs().max().item<float>(), 0.0f) << item.key();
