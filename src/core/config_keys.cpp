@@ -83,6 +83,7 @@ constexpr ConfigKey kConfigKeys[] = {
     OMNIRM_CONFIG_KEY(data, token_cache),
     OMNIRM_CONFIG_KEY(data, video_fps),
     OMNIRM_CONFIG_KEY(data, video_frames),
+    OMNIRM_CONFIG_KEY(data, video_max_pixels),
     OMNIRM_CONFIG_KEY(data, media_cache_mb),
     OMNIRM_CONFIG_KEY(data, media_store),
 

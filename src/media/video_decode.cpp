@@ -6,6 +6,8 @@
 //   2. decoding in display order up to the last sampled frame; only sampled frames are
 //      converted to RGB (libswscale, the stream's colour matrix and range) and shrunk to
 //      max_side with the area filter.
+// The plugin's linspace rule reads the stream's declared frame count and duration (pass 1
+// checks that the file holds as many frames as it declares).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -87,7 +89,18 @@ void check_declared_values(const std::string& path, const AVFormatContext* forma
 struct FrameTimes {
   std::vector<double> timestamps;  // seconds, sorted
   double end_time = 0.0;
+  int64_t declared_frames = 0;     // the stream's nb_frames (0: not declared)
+  double declared_seconds = -1.0;  // the stream's own duration (-1: not declared)
 };
+
+// The stream's duration as the exact rational duration · time_base rounded once to a double,
+// as Python's float(Fraction) gives it to LLaMA-Factory's plugin; -1 when not declared.
+double stream_duration_seconds(const AVStream* stream) {
+  if (stream->duration == AV_NOPTS_VALUE || stream->duration <= 0) return -1.0;
+  const AVRational base = stream->time_base;
+  if (base.den <= 0) return -1.0;
+  return static_cast<double>(stream->duration * base.num) / static_cast<double>(base.den);
+}
 
 // Pass 1: reads every packet of the stream without decoding.
 FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, int stream_index,
@@ -128,6 +141,8 @@ FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, in
                                    : 0.0);
   }
   times.end_time = end_time;
+  times.declared_frames = std::max<int64_t>(stream->nb_frames, 0);
+  times.declared_seconds = stream_duration_seconds(stream);
 
   const auto found = static_cast<int64_t>(times.timestamps.size());
   if (stream->nb_frames > 0 && found < stream->nb_frames) {
@@ -269,7 +284,13 @@ Video decode_video(const std::string& path, const VideoOptions& options,
          "cut the video or raise the media duration limit");
   }
   const std::vector<int64_t> wanted =
-      sample_frame_indices(times.timestamps, times.end_time, options);
+      options.sampling == VideoSampling::plugin_linspace
+          ? detail::plugin_indices_present(
+                path, times.declared_frames,
+                // A frame count without a duration: the plugin would fail; the frames' span.
+                times.declared_seconds >= 0 ? times.declared_seconds : video.duration_seconds,
+                video.source_frame_count, options)
+          : sample_frame_indices(times.timestamps, times.end_time, options);
   decode_wanted_frames(path, wanted, times.timestamps.front(), options, limits, &video);
   return video;
 }
