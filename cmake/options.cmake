@@ -1,7 +1,7 @@
 # Build options, defaults and compiler settings shared by every target.
 option(OMNIRM_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(OMNIRM_ENABLE_CUDA "Compile the CUDA kernels when nvcc is found" ON)
-# The GPU build profile (DESIGN.md): for the GPU machine, which has no package manager;
+# The GPU build profile (docs/architecture.md): for the GPU machine, which has no package manager;
 # media decoding is left out there.
 option(OMNIRM_GPU_PROFILE "Build for the GPU machine: media decoding off" OFF)
 

@@ -270,8 +270,9 @@ def block_video(path, width, height, frames, fps, codec, pix_fmt, generator, opt
                 block=4):
     """`frames` frames of random colours in block x block squares at `fps`, encoded by `codec`
     (PyAV). An RGB codec (libx264rgb at qp 0, FFV1 in bgr0) decodes to exactly these pixels, so
-    omnirm's decoder and the reference's see the same frames; the RGB of a YUV 4:2:0 codec
-    depends on the converter (its sequences are marked frames_exact: false)."""
+    omnirm's decoder and the reference's see the same frames whatever the RGB conversion; the
+    RGB of a YUV 4:2:0 codec depends on the converter (its sequences are marked frames_exact:
+    false), and its small blocks make a different chroma interpolation show."""
     import av
     from fractions import Fraction
     container = av.open(str(path), "w")
@@ -445,7 +446,7 @@ def make_cases(media, generator):
     #   t2v_b.mkv     48 x 40, 9 frames at 3 fps, FFV1 RGB in Matroska, which declares no frame
     #                 count: the plugin then takes frames 0 .. video_maxlen − 1;
     #   clip_yuv.mp4  64 x 48, 10 frames at 4 fps, H.264 4:2:0 (what real videos are): 2.5 s →
-    #                 4 frames at 0, 3, 6, 9; its RGB frames depend on the YUV converter.
+    #                 4 frames at 0, 3, 6, 9; its RGB frames are PyAV's conversion's.
     lossless = {"qp": "0", "preset": "veryfast"}
     files["clip_rgb.mp4"] = block_video(media / "clip_rgb.mp4", 96, 64, 16, 5, "libx264rgb",
                                         "rgb24", generator, lossless, block=8)

@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
   add_launch_command(app);
   add_plot_command(app);
   add_model_command(app);
+  add_config_command(app);
   add_doctor_command(app);
   try {
     app.parse(argc, argv);

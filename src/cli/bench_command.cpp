@@ -1,38 +1,15 @@
-// `omnirm bench train` and `omnirm bench eval`: training and evaluation throughput with
-// prefix sharing on and off, side by side (`bench dist` and `bench serve` register here too).
+// `omnirm bench train` and `omnirm bench memory`: training throughput with prefix sharing on
+// and off, and peak memory per setting, side by side (`bench eval`, `bench dist` and
+// `bench serve` register here too).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/train/bench.h"
-#include "omnirm/train/bench_eval.h"
 #include "omnirm/train/bench_memory.h"
 
 namespace omnirm::cli {
 namespace {
-
-void add_bench_eval(CLI::App& bench) {
-  auto* eval = bench.add_subcommand(
-      "eval", "Evaluation pairs/s of a trained model, prefix sharing on vs off");
-  struct Options {
-    std::string model, data;
-    int64_t rounds = 3;
-    int64_t batch_pairs = 0;
-  };
-  auto o = std::make_shared<Options>();
-  eval->add_option("-m,--model", o->model, "Checkpoint directory or run output directory")
-      ->required();
-  eval->add_option("-d,--data", o->data, "Pair JSONL (default: the model's data.eval)");
-  eval->add_option("--rounds", o->rounds, "Timed passes per layout, alternating; the best counts");
-  eval->add_option("--batch-pairs", o->batch_pairs, "Pairs per forward pass");
-  eval->callback([o] {
-    const train::BenchEvalResult result =
-        train::bench_eval(o->model, o->data, o->rounds, o->batch_pairs);
-    fmt::print("bench eval: {} pairs of {}, best of {} rounds, {} threads\n", result.shared.pairs,
-               result.data, o->rounds, at::get_num_threads());
-    fmt::print("{}", train::format_bench_eval(result));
-  });
-}
 
 void add_bench_memory(CLI::App& bench) {
   auto* memory = bench.add_subcommand(
@@ -75,7 +52,7 @@ void add_bench_command(CLI::App& app) {
         config.train.precision, at::get_num_threads());
     fmt::print("{}", train::format_bench_train(result));
   });
-  add_bench_eval(*bench);
+  add_bench_eval_command(*bench);
   add_bench_memory(*bench);
   add_bench_dist_command(*bench);
   add_bench_serve_command(*bench);

@@ -22,9 +22,9 @@
 #include "omnirm/data/stats.h"
 #include "omnirm/data/synth.h"
 #include "omnirm/data/validate.h"
+#include "omnirm/infer/media_hook.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/train/init_from.h"
-#include "omnirm/train/media_hook.h"
 #ifdef OMNIRM_WITH_MEDIA
 #include "omnirm/synth/bench_layout_synth.h"
 #include "omnirm/synth/omni_synth.h"
@@ -233,7 +233,7 @@ void add_convert(CLI::App& data) {
 struct RunRendering {
   Config config;
   std::unique_ptr<text::Tokenizer> tokenizer;  // null without data.tokenizer
-  train::MediaSetup media;
+  infer::MediaSetup media;
 };
 
 RunRendering run_rendering(const ConfigOptions& options, const std::string& command) {
@@ -242,14 +242,14 @@ RunRendering run_rendering(const ConfigOptions& options, const std::string& comm
   if (run.config.data.tokenizer.empty()) return run;
   run.tokenizer =
       std::make_unique<text::Tokenizer>(text::Tokenizer::load(run.config.data.tokenizer));
-  if (run.config.model.arch == "minicpmo" && !train::media_decoding_available()) {
+  if (run.config.model.arch == "minicpmo" && !infer::media_decoding_available()) {
     throw UserError("omnirm data " + command +
                     ": the MiniCPM-o layout is made from the decoded media and this build has "
                     "no media decoding (GPU build profile); run it on a full build");
   }
   Config setup = run.config;
   setup.data.media_store.clear();  // read-only here: nothing is decoded into a store
-  run.media = train::make_media_setup(setup, *run.tokenizer);
+  run.media = infer::make_media_setup(setup, *run.tokenizer);
   return run;
 }
 

@@ -24,6 +24,7 @@
 
 #include "omnirm/cli/commands.h"
 #include "omnirm/core/error.h"
+#include "omnirm/infer/loaded_model.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/hf_config_writer.h"
 #include "omnirm/io/safetensors.h"
@@ -32,7 +33,6 @@
 #include "omnirm/model/lora.h"
 #include "omnirm/text/chat_template.h"
 #include "omnirm/text/tokenizer.h"
-#include "omnirm/train/checkpoint.h"
 
 namespace omnirm::cli {
 
@@ -83,7 +83,7 @@ nlohmann::json peft_adapter_config(const LoraConfig& lora, const std::string& ba
           {"inference_mode", true}};
 }
 
-void write_adapters(train::LoadedModel& loaded, const std::string& out) {
+void write_adapters(infer::LoadedModel& loaded, const std::string& out) {
   if (!model::has_lora(*loaded.model)) {
     throw UserError(loaded.dir +
                     ": the model has no LoRA adapters (lora.rank is 0); export it without "
@@ -154,7 +154,7 @@ void add_export_command(CLI::App& app) {
   command->callback([model, out, adapters_only, max_shard_size, layout] {
     const uint64_t max_shard_bytes =
         io::parse_byte_size(*max_shard_size, "omnirm export --max-shard-size");
-    train::LoadedModel loaded = train::load_model_dir(*model);
+    infer::LoadedModel loaded = infer::load_model_dir(*model);
     if (fs::path(*out).has_parent_path()) fs::create_directories(fs::path(*out).parent_path());
     if (*adapters_only) {
       write_adapters(loaded, *out);

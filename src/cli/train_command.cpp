@@ -29,7 +29,7 @@ void add_train_command(CLI::App& app) {
                config.train.output_dir);
     if (result.final_eval) {
       fmt::print("held-out evaluation ({}):\n{}", config.data.eval,
-                 train::format_metrics_table(*result.final_eval));
+                 eval::format_metrics_table(*result.final_eval));
     }
   });
 }

@@ -1,6 +1,6 @@
 // The configuration's key schema, shared by the YAML reader, the YAML writer and the key
-// reference: one row per key saying where its value lives inside Config and, through the
-// pointer's type, what type it has. Private to src/core.
+// reference: one row per key saying where its value lives inside Config, through the
+// pointer's type what type it has, and what it means. Private to src/core.
 #pragma once
 
 #include <span>
@@ -19,6 +19,7 @@ using FieldRef = std::variant<int64_t*, double*, bool*, std::string*>;
 struct ConfigKey {
   std::string_view path;       // "section.name"
   FieldRef (*field)(Config&);  // the key's value inside a Config
+  std::string_view meaning;    // Markdown for docs/config.md (config_reference.cpp)
 };
 
 // Every key, grouped by section in the order of sections(); dump_config keeps this order.

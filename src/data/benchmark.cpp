@@ -122,6 +122,7 @@ BenchmarkData read_benchmark(SourceFormat format, const std::string& path, OnBad
     options.root = data.root;
     options.media_dir = format == SourceFormat::omni_rewardbench ? "media_data" : "";
     options.on_bad_record = policy;
+    options.use = RecordUse::scoring;
     options.bad_record_hint = hint;
     const ConvertSummary summary = convert_each(
         options, [&](Example&& example) { data.examples.push_back(std::move(example)); });

@@ -264,7 +264,7 @@ ConvertSummary convert_each(const ConvertOptions& options,
   const std::string stem = stem_of(options.input);
 
   ConvertSummary summary;
-  PairRecordParser checker;
+  PairRecordParser checker(options.use);
   const RecordVisitor visit = [&](const std::string& origin, int64_t number,
                                   std::string_view json) {
     ++summary.records;

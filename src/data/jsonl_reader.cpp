@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "omnirm/core/error.h"
+#include "omnirm/data/media_path.h"
 
 namespace omnirm::data {
 namespace {
@@ -84,7 +85,7 @@ bool is_blank(std::string_view text) {
 // UserError("<origin>: <field>: <what>").
 class RecordParser {
  public:
-  explicit RecordParser(const std::string& origin) : origin_(origin) {}
+  RecordParser(const std::string& origin, RecordUse use) : origin_(origin), use_(use) {}
 
   Example parse(const simdjson::dom::element& document) const {
     simdjson::dom::object record;
@@ -109,9 +110,6 @@ class RecordParser {
     example.prompt = parse_prompt(required_field(record, "prompt"));
     example.chosen = parse_response(required_field(record, "chosen"), "chosen");
     example.rejected = parse_response(required_field(record, "rejected"), "rejected");
-    if (same_parts(example.chosen, example.rejected)) {
-      fail("rejected", "identical to chosen; a preference pair needs two different responses");
-    }
     if (auto preference = optional_field(record, "preference")) {
       std::string_view name = string_value(*preference, "preference");
       if (name == "chosen") {
@@ -131,6 +129,10 @@ class RecordParser {
       example.margin = value;
     }
     if (auto tags = optional_field(record, "tags")) example.tags = parse_tags(*tags);
+    if (use_ == RecordUse::training && example.preference == Preference::chosen &&
+        same_parts(example.chosen, example.rejected)) {
+      fail("rejected", "identical to chosen; a preference pair needs two different responses");
+    }
     return example;
   }
 
@@ -268,25 +270,8 @@ class RecordParser {
     return part;
   }
 
-  // Media paths stay inside the dataset root: relative, and no ".." component anywhere.
   void check_media_path(const std::string& path, const std::string& field) const {
-    if (path.empty()) fail(field, "must not be empty");
-    const bool drive_letter =
-        path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':';
-    if (path[0] == '/' || path[0] == '\\' || drive_letter) {
-      fail(field, "absolute path " + quote_value(path) +
-                      " is not allowed; give media paths relative to the dataset root");
-    }
-    size_t start = 0;
-    while (start <= path.size()) {
-      size_t end = path.find_first_of("/\\", start);
-      if (end == std::string::npos) end = path.size();
-      if (std::string_view(path).substr(start, end - start) == "..") {
-        fail(field, "path " + quote_value(path) +
-                        " may leave the dataset root; '..' components are not allowed");
-      }
-      start = end + 1;
-    }
+    if (std::optional<std::string> problem = media_path_problem(path)) fail(field, *problem);
   }
 
   std::vector<std::string> parse_tags(const simdjson::dom::element& element) const {
@@ -309,17 +294,18 @@ class RecordParser {
   }
 
   const std::string& origin_;
+  RecordUse use_;
 };
 
 Example parse_with(simdjson::dom::parser& parser, std::string_view json_line,
-                   const std::string& origin) {
+                   const std::string& origin, RecordUse use) {
   simdjson::dom::element document;
   const simdjson::error_code error = parser.parse(json_line.data(), json_line.size()).get(document);
   if (error != simdjson::SUCCESS) {
     throw UserError(origin + ": record: malformed JSON (" +
                     std::string(simdjson::error_message(error)) + ")");
   }
-  return RecordParser(origin).parse(document);
+  return RecordParser(origin, use).parse(document);
 }
 
 nlohmann::ordered_json parts_to_json(const std::vector<ContentPart>& parts) {
@@ -345,19 +331,20 @@ OnBadRecord parse_on_bad_record(const std::string& name) {
   throw UserError("data.on_bad_record: " + quote_value(name) + " is not valid; use error or skip");
 }
 
-Example parse_pair_record(std::string_view json_line, const std::string& origin) {
+Example parse_pair_record(std::string_view json_line, const std::string& origin, RecordUse use) {
   simdjson::dom::parser parser;
-  return parse_with(parser, json_line, origin);
+  return parse_with(parser, json_line, origin, use);
 }
 
-PairRecordParser::PairRecordParser() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+PairRecordParser::PairRecordParser(RecordUse use)
+    : parser_(std::make_unique<simdjson::dom::parser>()), use_(use) {}
 PairRecordParser::~PairRecordParser() = default;
 
 Example PairRecordParser::parse(std::string_view json_line, const std::string& origin) {
-  return parse_with(*parser_, json_line, origin);
+  return parse_with(*parser_, json_line, origin, use_);
 }
 
-ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy) {
+ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy, RecordUse use) {
   std::error_code status_error;
   const auto status = std::filesystem::status(path, status_error);
   if (!std::filesystem::exists(status)) {
@@ -384,7 +371,7 @@ ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy) {
     ++result.summary.lines;
     const std::string origin = path + ":" + std::to_string(line_number);
     try {
-      result.examples.push_back(parse_with(parser, line, origin));
+      result.examples.push_back(parse_with(parser, line, origin, use));
       ++result.summary.records;
     } catch (const UserError& error) {
       if (policy == OnBadRecord::error) throw UserError(error.what() + std::string(kSkipAdvice));

@@ -52,18 +52,6 @@ std::string modality_of(const Example& example) {
   return modality_side(prompt) + " -> " + response_label;
 }
 
-// Tokens of `ids` that stand for media under `layout`.
-int64_t media_tokens(const std::vector<int32_t>& ids, const MediaLayout& layout) {
-  int64_t count = 0;
-  for (const int32_t id : ids) count += layout.expansion(id) > 0 ? 1 : 0;
-  return count;
-}
-
-int64_t media_tokens(const text::PairTokens& pair, const MediaLayout& layout) {
-  return media_tokens(pair.prompt, layout) + media_tokens(pair.chosen, layout) +
-         media_tokens(pair.rejected, layout);
-}
-
 std::string percentile_row(const std::string& name, const LengthPercentiles& p) {
   return fmt::format("  {:<9} {:>8} {:>8} {:>8} {:>8} {:>10.1f}\n", name, p.p50, p.p90, p.p99,
                      p.max, p.mean);
@@ -151,12 +139,12 @@ DataStats compute_stats(const std::string& path, const text::Tokenizer* tokenize
     chosen.push_back(static_cast<int32_t>(tokens.chosen.size()));
     rejected.push_back(static_cast<int32_t>(tokens.rejected.size()));
     pair.push_back(prompt.back() + chosen.back() + rejected.back());
-    const int64_t media_before = media.layout ? media_tokens(tokens, *media.layout) : 0;
+    const int64_t media_before = media.layout ? placeholder_tokens(tokens, *media.layout) : 0;
     const text::FitOutcome outcome =
         text::fit_pair_to_length(tokens, config.max_length, policy, closing_tokens);
     // As the training encoder: a cut through media drops the pair.
     const bool media_cut = media.layout && outcome == text::FitOutcome::truncated &&
-                           media_tokens(tokens, *media.layout) != media_before;
+                           placeholder_tokens(tokens, *media.layout) != media_before;
     if (outcome == text::FitOutcome::dropped || media_cut) {
       ++stats.dropped;
     } else if (outcome == text::FitOutcome::truncated) {

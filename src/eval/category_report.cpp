@@ -182,11 +182,11 @@ std::string category_json(const CategoryReport& report) {
 }
 
 void write_category_outputs(const std::string& dir, const std::vector<PairResult>& results,
-                            const CategoryReport& report) {
+                            const CategoryReport& report, const Coverage& coverage) {
   std::filesystem::create_directories(dir);
   write_pair_scores_jsonl(dir + "/scores.jsonl", results);
-  write_text(dir + "/report.json", category_json(report));
-  write_text(dir + "/report.md", category_markdown(report));
+  write_text(dir + "/report.json", add_coverage_json(category_json(report), coverage));
+  write_text(dir + "/report.md", category_markdown(report) + coverage_markdown(coverage));
   std::vector<std::string> names;
   ChartSeries series{"omnirm accuracy", {}, {66, 133, 244}};
   const bool by_section = !report.sections.empty();

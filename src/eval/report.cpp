@@ -125,11 +125,13 @@ void write_report_chart(const std::string& path, const BenchReport& report,
 }
 
 void write_eval_outputs(const std::string& dir, const std::vector<PairResult>& results,
-                        const BenchReport& report, bool with_paper_reference) {
+                        const BenchReport& report, bool with_paper_reference,
+                        const Coverage& coverage) {
   std::filesystem::create_directories(dir);
   write_pair_scores_jsonl(dir + "/scores.jsonl", results);
-  write_text(dir + "/report.json", report_json(report));
-  write_text(dir + "/report.md", report_markdown(report, with_paper_reference));
+  write_text(dir + "/report.json", add_coverage_json(report_json(report), coverage));
+  write_text(dir + "/report.md",
+             report_markdown(report, with_paper_reference) + coverage_markdown(coverage));
   write_report_chart(dir + "/accuracy.png", report, with_paper_reference);
 }
 

@@ -4,8 +4,8 @@
 //      frame count and duration are checked before this pass; the counted frames are checked
 //      during it. A file with fewer frames or a shorter span than it declares is truncated.
 //   2. decoding in display order up to the last sampled frame; only sampled frames are
-//      converted to RGB (libswscale, the stream's colour matrix and range) and shrunk to
-//      max_side with the area filter.
+//      converted to RGB (libswscale: by default in the stream's colour matrix and range, or as
+//      PyAV converts, VideoRgb in video.h) and shrunk to max_side with the area filter.
 // The plugin's linspace rule reads the stream's declared frame count and duration (pass 1
 // checks that the file holds as many frames as it declares).
 #include <algorithm>
@@ -162,21 +162,24 @@ FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, in
   return times;
 }
 
-Image frame_to_rgb(const std::string& path, const AVFrame* frame, Converter* converter,
-                   const MediaLimits& limits) {
+Image frame_to_rgb(const std::string& path, const AVFrame* frame, VideoRgb rgb,
+                   Converter* converter, const MediaLimits& limits) {
   detail::check_declared_size(path, frame->width, frame->height, limits);
+  const int flags =
+      rgb == VideoRgb::pyav ? SWS_BILINEAR : SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT;
   converter->context = sws_getCachedContext(
       converter->context, frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
-      frame->width, frame->height, AV_PIX_FMT_RGB24,
-      SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
+      frame->width, frame->height, AV_PIX_FMT_RGB24, flags, nullptr, nullptr, nullptr);
   if (converter->context == nullptr) {
     fail(path, "cannot convert the video's pixel format", kReencode);
   }
-  const int matrix =
-      frame->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : frame->colorspace;
-  const int full_range_source = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
-  sws_setColorspaceDetails(converter->context, sws_getCoefficients(matrix), full_range_source,
-                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  if (rgb == VideoRgb::accurate) {
+    const int matrix =
+        frame->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : frame->colorspace;
+    const int full_range_source = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
+    sws_setColorspaceDetails(converter->context, sws_getCoefficients(matrix), full_range_source,
+                             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  }
   Image image;
   image.width = frame->width;
   image.height = frame->height;
@@ -211,7 +214,7 @@ void decode_wanted_frames(const std::string& path, const std::vector<int64_t>& w
         fail(path, "corrupt video data (" + detail::av_error_text(status) + ")", kReencode);
       }
       if (wanted_set.count(decoded)) {
-        Image image = frame_to_rgb(path, frame.get(), &converter, limits);
+        Image image = frame_to_rgb(path, frame.get(), options.rgb, &converter, limits);
         if (video->frames.empty()) {
           video->source_width = image.width;
           video->source_height = image.height;

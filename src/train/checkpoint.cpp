@@ -16,11 +16,11 @@
 
 #include "omnirm/core/error.h"
 #include "omnirm/dist/communicator.h"
+#include "omnirm/infer/model_weights.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/text/tokenizer.h"
-#include "omnirm/train/model_weights.h"
 #include "omnirm/train/trainer.h"
 
 namespace omnirm::train {
@@ -28,8 +28,6 @@ namespace omnirm::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kPrefix = "step-";
 
 // Fault injection for the crash-safety tests: OMNIRM_FAULT_KILL_IN_CHECKPOINT=<step> sends
 // SIGKILL to this process half-way through writing that step's checkpoint.
@@ -61,30 +59,7 @@ std::string rank_file(int64_t rank, const std::string& name) {
   return fmt::format("rank-{:05d}-{}", rank, name);
 }
 
-std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const std::string& output_dir) {
-  std::vector<std::pair<int64_t, fs::path>> found;
-  const fs::path dir = checkpoints_dir(output_dir);
-  if (!fs::is_directory(dir)) return found;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (!entry.is_directory() || name.rfind(kPrefix, 0) != 0 || io::is_temporary_name(name))
-      continue;
-    if (!fs::exists(entry.path() / "trainer_state.json")) continue;
-    found.emplace_back(std::atoll(name.c_str() + std::strlen(kPrefix)), entry.path());
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
 }  // namespace
-
-std::string checkpoints_dir(const std::string& output_dir) {
-  return (fs::path(output_dir) / "checkpoints").string();
-}
-
-std::string checkpoint_path(const std::string& output_dir, int64_t step) {
-  return (fs::path(checkpoints_dir(output_dir)) / fmt::format("{}{:08d}", kPrefix, step)).string();
-}
 
 void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
                      torch::optim::Optimizer& optimizer, const TrainerState& state,
@@ -172,14 +147,8 @@ void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& mode
   }
 }
 
-std::optional<std::string> latest_checkpoint(const std::string& output_dir) {
-  auto found = list_checkpoints(output_dir);
-  if (found.empty()) return std::nullopt;
-  return found.back().second.string();
-}
-
 void prune_checkpoints(const std::string& output_dir, int64_t keep_last) {
-  auto found = list_checkpoints(output_dir);
+  auto found = infer::list_checkpoints(output_dir);
   for (size_t i = 0; i + static_cast<size_t>(keep_last) < found.size(); ++i) {
     fs::remove_all(found[i].second);
   }
@@ -188,11 +157,6 @@ void prune_checkpoints(const std::string& output_dir, int64_t keep_last) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (io::is_temporary_name(entry.path().filename().string())) fs::remove_all(entry.path());
   }
-}
-
-void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model) {
-  copy_weights(read_weight_file(safetensors_path), model, safetensors_path,
-               /*adapters_optional=*/false, "check model.* in the config matches the checkpoint");
 }
 
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
@@ -231,7 +195,7 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
         dir, state.zero_stage, zero_stage, state.zero_stage));
   }
 
-  load_model_weights((root / "model.safetensors").string(), model);
+  infer::load_model_weights((root / "model.safetensors").string(), model);
   std::string optimizer_file = (root / "optimizer.pt").string();
   std::string rng_file = (root / "rng.safetensors").string();
   if (comm != nullptr) {
@@ -256,41 +220,6 @@ TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& mod
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng.tensors.at(0).second);
   return state;
-}
-
-std::optional<std::string> checkpoint_dir_in(const std::string& path) {
-  if (fs::exists(fs::path(path) / "model.safetensors")) return path;
-  return latest_checkpoint(path);
-}
-
-LoadedModel load_model_dir(const std::string& path) {
-  if (is_export_dir(path)) {
-    LoadedModel loaded{path, load_config((fs::path(path) / "omnirm.yaml").string()),
-                       text::Tokenizer::load(text::checkpoint_tokenizer_file(path)), nullptr};
-    loaded.config.lora = LoraConfig{};  // an export is merged
-    loaded.model = model::RewardModel(loaded.config.model,
-                                      model_vocab_size(loaded.config.model, loaded.tokenizer));
-    load_export_weights(path, *loaded.model, path, /*adapters_optional=*/false,
-                        "the export directory is incomplete or was edited; export it again");
-    loaded.model->eval();
-    return loaded;
-  }
-  const std::optional<std::string> found = checkpoint_dir_in(path);
-  if (!found) {
-    throw UserError(path +
-                    ": neither a checkpoint (no model.safetensors), an export directory nor "
-                    "a run directory with checkpoints; pass a checkpoints/step-N directory");
-  }
-  const std::string& dir = *found;
-  const fs::path root(dir);
-  LoadedModel loaded{dir, load_config((root / "config.yaml").string()),
-                     text::Tokenizer::load(text::checkpoint_tokenizer_file(dir)), nullptr};
-  loaded.model = model::RewardModel(loaded.config.model,
-                                    model_vocab_size(loaded.config.model, loaded.tokenizer));
-  if (loaded.config.lora.rank > 0) model::apply_lora(*loaded.model, loaded.config.lora);
-  load_model_weights((root / "model.safetensors").string(), *loaded.model);
-  loaded.model->eval();
-  return loaded;
 }
 
 }  // namespace omnirm::train

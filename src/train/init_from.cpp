@@ -6,13 +6,14 @@
 #include <filesystem>
 
 #include "omnirm/core/error.h"
+#include "omnirm/infer/loaded_model.h"
+#include "omnirm/infer/model_weights.h"
 #include "omnirm/io/hf_checkpoint.h"
 #include "omnirm/io/hf_config.h"
 #include "omnirm/model/hf_weights.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/text/tokenizer.h"
 #include "omnirm/train/checkpoint.h"
-#include "omnirm/train/model_weights.h"
 
 namespace omnirm::train {
 
@@ -21,10 +22,10 @@ namespace fs = std::filesystem;
 namespace {
 
 // The weights of a checkpoint or run directory, adapters merged.
-WeightMap checkpoint_weights(const std::string& dir) {
-  LoadedModel loaded = load_model_dir(dir);
+infer::WeightMap checkpoint_weights(const std::string& dir) {
+  infer::LoadedModel loaded = infer::load_model_dir(dir);
   model::merge_lora(*loaded.model);
-  WeightMap weights;
+  infer::WeightMap weights;
   for (const auto& item : loaded.model->named_parameters()) {
     weights[item.key()] = item.value().detach();
   }
@@ -34,7 +35,7 @@ WeightMap checkpoint_weights(const std::string& dir) {
 // A Hugging Face checkpoint directory: a config.json, and neither omnirm's export nor its
 // checkpoint files.
 bool is_hf_dir(const std::string& dir) {
-  return fs::exists(fs::path(dir) / "config.json") && !is_export_dir(dir) &&
+  return fs::exists(fs::path(dir) / "config.json") && !infer::is_export_dir(dir) &&
          !fs::exists(fs::path(dir) / "config.yaml");
 }
 
@@ -62,7 +63,7 @@ Config resolve_init_from(const Config& config) {
   }
   Config resolved = config;
   std::string tokenizer_file;
-  if (is_export_dir(source)) {
+  if (infer::is_export_dir(source)) {
     resolved.model = load_config((fs::path(source) / "omnirm.yaml").string()).model;
     tokenizer_file = text::checkpoint_tokenizer_file(source);
   } else if (is_hf_dir(source)) {
@@ -95,10 +96,11 @@ std::string load_initial_weights(model::RewardModelImpl& model, const std::strin
   const std::string hint =
       "a different data.tokenizer changes the vocabulary size; leave it empty to use the "
       "source's";
-  if (is_export_dir(source)) {
-    load_export_weights(source, model, origin, /*adapters_optional=*/true, hint);
+  if (infer::is_export_dir(source)) {
+    infer::load_export_weights(source, model, origin, /*adapters_optional=*/true, hint);
   } else {
-    copy_weights(checkpoint_weights(source), model, origin, /*adapters_optional=*/true, hint);
+    infer::copy_weights(checkpoint_weights(source), model, origin, /*adapters_optional=*/true,
+                        hint);
   }
   return "every weight";
 }

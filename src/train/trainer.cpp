@@ -21,11 +21,12 @@
 #include "omnirm/dist/rank_log.h"
 #include "omnirm/dist/world.h"
 #include "omnirm/dist/zero.h"
+#include "omnirm/infer/benchmark_scoring.h"
+#include "omnirm/infer/pair_scoring.h"
 #include "omnirm/io/atomic_dir.h"
 #include "omnirm/model/cudnn_tuning.h"
 #include "omnirm/model/lora.h"
 #include "omnirm/train/batching.h"
-#include "omnirm/train/benchmark_eval.h"
 #include "omnirm/train/best_checkpoint.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/dataset.h"
@@ -141,15 +142,6 @@ at::Device training_device(const std::string& setting, int64_t local_rank) {
   return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(local_rank % gpus));
 }
 
-int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer) {
-  if (config.vocab_size == 0) return tokenizer.vocab_size();
-  if (config.vocab_size < tokenizer.vocab_size()) {
-    throw UserError(fmt::format("model.vocab_size: {} is smaller than the tokenizer's {} pieces",
-                                config.vocab_size, tokenizer.vocab_size()));
-  }
-  return config.vocab_size;
-}
-
 std::vector<at::Tensor> trainable_parameters(model::RewardModelImpl& model) {
   std::vector<at::Tensor> trainable;
   for (const at::Tensor& p : model.parameters()) {
@@ -235,12 +227,13 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
   }
   std::optional<EncodedDataset> eval_set;
   if (!config.data.eval.empty()) {
-    eval_set = load_encoded_dataset(config.data.eval, tokenizer, config, /*keep_ties=*/true);
+    eval_set = load_encoded_dataset(config.data.eval, tokenizer, config, /*keep_ties=*/true,
+                                    infer::DatasetUse::scoring);
     log.print(fmt::format("eval data:  {}: {}", config.data.eval, eval_set->summary_line()));
   }
-  std::optional<LoadedBenchmark> benchmark;  // evaluated by the main process only
+  std::optional<infer::LoadedBenchmark> benchmark;  // evaluated by the main process only
   if (main && !tc.eval_benchmark.empty()) {
-    benchmark = load_benchmark(
+    benchmark = infer::load_benchmark(
         data::parse_benchmark_format(tc.eval_benchmark_format, "train.eval_benchmark_format"),
         tc.eval_benchmark, tokenizer, config);
     log.print(fmt::format("eval benchmark: {} {}: {}", benchmark->name(), tc.eval_benchmark,
@@ -354,17 +347,17 @@ TrainResult run_training(const Config& requested, const TrainOptions& options) {
 
   // Evaluates data.eval and the benchmark into one metrics.jsonl record; returns it.
   const bool evaluates = eval_set.has_value() || benchmark.has_value();
-  std::optional<EvalMetrics> last_eval;
+  std::optional<eval::EvalMetrics> last_eval;
   int64_t last_eval_step = -1;
   auto evaluate = [&](int64_t step) {
     nlohmann::json record = {{"step", step}};
     if (eval_set) {
-      last_eval = summarize_scores(score_dataset(*model, *eval_set, config.eval.batch_pairs,
-                                                 config.model.prefix_sharing, device));
-      record.update(metrics_json(*last_eval, "eval/"));
+      last_eval = eval::summarize_scores(infer::score_pairs(
+          *model, *eval_set, config.eval.batch_pairs, config.model.prefix_sharing, device));
+      record.update(eval::metrics_json(*last_eval, "eval/"));
     }
     if (benchmark) {
-      const BenchmarkOutcome outcome = evaluate_benchmark(
+      const infer::BenchmarkOutcome outcome = infer::evaluate_benchmark(
           *model, *benchmark, config.eval.batch_pairs, config.model.prefix_sharing, device);
       for (const auto& [key, value] : outcome.metrics) record["bench/" + key] = value;
     }

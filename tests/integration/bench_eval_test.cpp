@@ -6,6 +6,7 @@
 // pruning, and is a usable model; and `omnirm bench eval` reports both layouts and a ratio.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -149,8 +150,125 @@ TEST_F(OmniBench, ABadRecordNamesFileAndLineAndFollowsThePolicy) {
   const CommandResult tolerant = run_command(
       omnirm_binary() + " eval --bench omni-rewardbench --data " + copy + " -m " + model);
   ASSERT_EQ(tolerant.exit_code, 0) << tolerant.output;
-  EXPECT_NE(tolerant.output.find("44 pairs (9 ties, 1 bad records skipped"), std::string::npos)
+  EXPECT_NE(tolerant.output.find("44 of 45 items scored (9 ties, 0 truncated; not scored: 1 bad "
+                                 "records"),
+            std::string::npos)
       << tolerant.output;
+}
+
+// The records of one task file of the benchmark (a JSON array or JSONL), and writing them back
+// in the same layout.
+std::vector<nlohmann::json> read_task_file(const std::string& path) {
+  const std::string text = read_file(path);
+  if (text.find_first_not_of(" \n") != std::string::npos &&
+      text[text.find_first_not_of(" \n")] == '[') {
+    return nlohmann::json::parse(text).get<std::vector<nlohmann::json>>();
+  }
+  return read_jsonl(path);
+}
+
+void write_task_file(const std::string& path, const std::vector<nlohmann::json>& records) {
+  if (path.ends_with(".json")) {
+    write_file(path, nlohmann::json(records).dump(1) + "\n");
+    return;
+  }
+  std::string text;
+  for (const nlohmann::json& record : records) text += record.dump() + "\n";
+  write_file(path, text);
+}
+
+// The benchmark file of `task` in `dir` (any case, .json or .jsonl).
+std::string task_file(const std::string& dir, const std::string& task) {
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string name = entry.path().stem().string();
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    if (name == task) return entry.path().string();
+  }
+  ADD_FAILURE() << "no " << task << " file in " << dir;
+  return "";
+}
+
+TEST_F(OmniBench, IdenticalResponsesAreScoredAndAnItemWithoutMediaIsListed) {
+  const std::string copy = *dir_ + "/bench-ties";
+  fs::remove_all(copy);
+  fs::copy(*dir_ + "/bench", copy, fs::copy_options::recursive);
+  // t2i: its tie and one preference pair get the same image file as both responses.
+  const std::string t2i = task_file(copy, "t2i");
+  std::vector<nlohmann::json> records = read_task_file(t2i);
+  int tie = -1, preference = -1;
+  for (int i = 0; i < static_cast<int>(records.size()); ++i) {
+    (records[i]["criteria_preference"] == "tie" ? tie : preference) = i;
+  }
+  ASSERT_GE(tie, 0);
+  ASSERT_GE(preference, 0);
+  std::vector<std::string> identical_ids;
+  for (const int i : {tie, preference}) {
+    records[i]["response2_path"] = records[i]["response1_path"];
+    records[i]["response2"] = records[i]["response1"];
+    identical_ids.push_back(records[i]["id"].get<std::string>());
+  }
+  write_task_file(t2i, records);
+  // ti2t: the first record's prompt image is gone.
+  const std::vector<nlohmann::json> ti2t = read_task_file(task_file(copy, "ti2t"));
+  const nlohmann::json& lost = ti2t.front();
+  const std::string image = lost.contains("image") ? lost["image"] : lost["image_path"];
+  ASSERT_TRUE(fs::remove(copy + "/media_data/" + image)) << image;
+
+  const std::string out = *dir_ + "/ties-out";
+  const CommandResult eval =
+      run_command(omnirm_binary() + " eval --bench omni-rewardbench --data " + copy + " -m " +
+                  *dir_ + "/run --out " + out);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("44 of 45 items scored"), std::string::npos) << eval.output;
+  EXPECT_NE(eval.output.find("scored 44 of 45 items; 1 not scored"), std::string::npos)
+      << eval.output;
+
+  // Both denominators and the item not scored, with its reason.
+  const nlohmann::json report = nlohmann::json::parse(read_file(out + "/report.json"));
+  EXPECT_EQ(report["items"], 45);
+  EXPECT_EQ(report["scored"], 44);
+  ASSERT_EQ(report["unscored"].size(), 1u);
+  EXPECT_EQ(report["unscored"][0]["id"], lost["id"]);
+  EXPECT_EQ(report["unscored"][0]["task"], "ti2t");
+  EXPECT_NE(
+      report["unscored"][0]["reason"].get<std::string>().find(fs::path(image).filename().string()),
+      std::string::npos)
+      << report["unscored"][0];
+  EXPECT_NE(read_file(out + "/report.md").find("Scored 44 of 45 items"), std::string::npos);
+
+  // The identical pairs are scored, with equal rewards.
+  const std::vector<nlohmann::json> scores = read_jsonl(out + "/scores.jsonl");
+  ASSERT_EQ(scores.size(), 44u);
+  int identical_seen = 0;
+  for (const nlohmann::json& s : scores) {
+    if (std::find(identical_ids.begin(), identical_ids.end(), s["id"]) == identical_ids.end())
+      continue;
+    ++identical_seen;
+    EXPECT_NEAR(s["margin"].get<double>(), 0.0, 1e-6) << s;
+  }
+  EXPECT_EQ(identical_seen, 2);
+
+  // The metrics equal those a separate script recomputes from scores.jsonl.
+  const CommandResult script =
+      run_command("python3 " + omnirm::testing::source_dir() +
+                  "/tools/bench_metrics_from_scores.py " + out + "/scores.jsonl");
+  ASSERT_EQ(script.exit_code, 0) << script.output;
+  const nlohmann::json recomputed = nlohmann::json::parse(script.output);
+  ASSERT_EQ(recomputed["tasks"].size(), report["tasks"].size());
+  for (const auto& [task, values] : report["tasks"].items()) {
+    for (const char* metric : {"without_ties", "with_ties", "with_ties_held_out"}) {
+      EXPECT_NEAR(recomputed["tasks"][task][metric].get<double>(), values[metric].get<double>(),
+                  1e-12)
+          << task << " " << metric;
+    }
+    EXPECT_EQ(recomputed["tasks"][task]["pairs"], values["pairs"]) << task;
+    EXPECT_EQ(recomputed["tasks"][task]["ties"], values["ties"]) << task;
+  }
+  for (const char* metric : {"without_ties", "with_ties", "with_ties_held_out"}) {
+    EXPECT_NEAR(recomputed["overall"][metric].get<double>(),
+                report["overall"][metric].get<double>(), 1e-12)
+        << metric;
+  }
 }
 
 TEST_F(OmniBench, BenchEvalReportsBothLayoutsAndTheirRatio) {

@@ -17,9 +17,9 @@
 #include <sstream>
 #include <string>
 
+#include "omnirm/infer/loaded_model.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/io/safetensors_checkpoint.h"
-#include "omnirm/train/checkpoint.h"
 #include "omnirm/train/init_from.h"
 #include "support/omni_run.h"
 #include "support/test_support.h"
@@ -148,8 +148,8 @@ TEST_F(MiniCpmoExport, InspectMapsEveryTensor) {
 }
 
 TEST_F(MiniCpmoExport, LoadsBackBitForBitAndScoresAlike) {
-  omnirm::train::LoadedModel trained = omnirm::train::load_model_dir(*dir_ + "/run");
-  omnirm::train::LoadedModel exported = omnirm::train::load_model_dir(export_dir());
+  omnirm::infer::LoadedModel trained = omnirm::infer::load_model_dir(*dir_ + "/run");
+  omnirm::infer::LoadedModel exported = omnirm::infer::load_model_dir(export_dir());
   const auto before = state_of(*trained.model);
   const auto after = state_of(*exported.model);
   ASSERT_EQ(before.size(), after.size());
@@ -224,8 +224,8 @@ TEST_F(MiniCpmoExport, Qwen2LayoutOnRequestAndABadLayoutExitsTwo) {
   EXPECT_TRUE(weights.count("score.weight"));
   EXPECT_TRUE(weights.count("vision_tower.post_layernorm.weight"));
   EXPECT_EQ(nlohmann::json::parse(read_file(qwen2 + "/config.json"))["model_type"], "qwen2");
-  auto trained = omnirm::train::load_model_dir(*dir_ + "/run");
-  const auto loaded = omnirm::train::load_model_dir(qwen2);
+  auto trained = omnirm::infer::load_model_dir(*dir_ + "/run");
+  const auto loaded = omnirm::infer::load_model_dir(qwen2);
   const auto before = state_of(*trained.model);
   for (const auto& item : loaded.model->named_parameters())
     EXPECT_TRUE(at::equal(item.value(), before.at(item.key()))) << item.key();

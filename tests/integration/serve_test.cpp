@@ -1,8 +1,10 @@
 // `omnirm serve` end to end with a trained tiny model: many concurrent clients get, for
-// requests of three responses, the rewards `score_dataset` (what `omnirm score` writes) gives
-// the same prompts and responses as pairs; the binary listens on an ephemeral loopback port,
-// answers, refuses a bad request, and stops cleanly on SIGTERM; bad flags are one-line
-// errors; `omnirm bench serve` prints requests/s, p50/p99 and the batching ratio.
+// requests of three responses, the rewards `score_pairs` (what `omnirm score` writes) gives
+// the same prompts and responses as pairs; an OpenRLHF remote-RM request, exactly as its
+// trainer sends it, gets the rewards /score gives the same texts; the binary listens on an
+// ephemeral loopback port, answers, refuses a bad request, and stops cleanly on SIGTERM; bad
+// flags are one-line errors; `omnirm bench serve` prints requests/s, p50/p99 and the
+// batching ratio.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -19,11 +21,11 @@
 #include <thread>
 
 #include "omnirm/data/jsonl_reader.h"
+#include "omnirm/infer/encoded_dataset.h"
+#include "omnirm/infer/loaded_model.h"
+#include "omnirm/infer/pair_scoring.h"
 #include "omnirm/serve/http_client.h"
 #include "omnirm/serve/reward_server.h"
-#include "omnirm/train/checkpoint.h"
-#include "omnirm/train/dataset.h"
-#include "omnirm/train/evaluator.h"
 #include "support/test_support.h"
 
 extern char** environ;
@@ -103,18 +105,18 @@ TEST_F(Serve, ConcurrentClientsGetTheRewardsOfScore) {
   }
   write_file(*dir_ + "/crossed.jsonl", crossed);
 
-  train::LoadedModel loaded = train::load_model_dir(run());
+  infer::LoadedModel loaded = infer::load_model_dir(run());
   // The tiny tokenizer makes these pairs longer than the tiny config's 256 tokens: score and
   // serve them whole.
   loaded.config.data.max_length = kMaxLength;
   auto score = [&](const std::string& path) {
-    const train::EncodedDataset set =
-        train::load_encoded_dataset(path, loaded.tokenizer, loaded.config, /*keep_ties=*/true);
+    const infer::EncodedDataset set =
+        infer::load_encoded_dataset(path, loaded.tokenizer, loaded.config, /*keep_ties=*/true);
     EXPECT_EQ(set.encode.truncated + set.encode.dropped, 0) << "pairs must fit unchanged";
-    return train::score_dataset(*loaded.model, set, 8, true, at::Device(at::kCPU));
+    return infer::score_pairs(*loaded.model, set, 8, true, at::Device(at::kCPU));
   };
-  const std::vector<train::PairScore> straight = score(eval_path());
-  const std::vector<train::PairScore> across = score(*dir_ + "/crossed.jsonl");
+  const std::vector<eval::PairScore> straight = score(eval_path());
+  const std::vector<eval::PairScore> across = score(*dir_ + "/crossed.jsonl");
   ASSERT_EQ(straight.size(), pairs.size());
   ASSERT_EQ(across.size(), pairs.size());
 
@@ -122,8 +124,9 @@ TEST_F(Serve, ConcurrentClientsGetTheRewardsOfScore) {
   options.port = 0;
   options.max_length = kMaxLength;
   options.max_batch_tokens = 4096;
-  serve::RewardServer server(options, loaded.tokenizer,
-                             serve::model_scorer(*loaded.model, at::Device(at::kCPU)), "tiny");
+  serve::RewardServer server(options, loaded.config, loaded.tokenizer,
+                             serve::model_scorer(*loaded.model, std::nullopt, at::Device(at::kCPU)),
+                             "tiny");
   constexpr size_t kClients = 8;
   std::vector<std::vector<float>> rewards(bodies.size());
   std::vector<std::thread> clients;
@@ -147,6 +150,86 @@ TEST_F(Serve, ConcurrentClientsGetTheRewardsOfScore) {
   }
   EXPECT_GT(differing, 0) << "a trained model gives responses different rewards";
   EXPECT_EQ(server.stats().requests, static_cast<int64_t>(bodies.size()));
+}
+
+// The query OpenRLHF's trainer builds for a rollout of a policy with a ChatML chat template
+// (Qwen's): the prompt rendered with the generation header, the response the policy wrote,
+// then its end-of-turn token, all decoded with special tokens kept.
+std::string openrlhf_prompt(const omnirm::data::Example& example) {
+  std::string prompt;
+  if (!example.criteria.empty()) {
+    prompt += "<|im_start|>system\n" + example.criteria + "<|im_end|>\n";
+  }
+  for (const omnirm::data::Turn& turn : example.prompt) {
+    prompt +=
+        "<|im_start|>" + turn.role + "\n" + omnirm::data::text_of(turn.content) + "<|im_end|>\n";
+  }
+  return prompt + "<|im_start|>assistant\n";
+}
+
+// json.dumps of Python (what aiohttp's `json=` sends): ", " and ": " separators.
+std::string python_json(const std::vector<std::string>& query,
+                        const std::vector<std::string>& prompts) {
+  auto list = [](const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + json(items[i]).dump();
+    return out + "]";
+  };
+  return "{\"query\": " + list(query) + ", \"prompts\": " + list(prompts) +
+         ", \"labels\": " + list(std::vector<std::string>(query.size(), "")) + "}";
+}
+
+TEST_F(Serve, AnOpenrlhfRequestGetsTheRewardsOfScore) {
+  using namespace omnirm;
+  const std::vector<data::Example> pairs =
+      data::read_pairs_jsonl(eval_path(), data::OnBadRecord::error).examples;
+  infer::LoadedModel loaded = infer::load_model_dir(run());
+  serve::ServeOptions options;
+  options.port = 0;
+  options.max_length = kMaxLength;
+  options.max_batch_tokens = 4096;
+  serve::RewardServer server(options, loaded.config, loaded.tokenizer,
+                             serve::model_scorer(*loaded.model, std::nullopt, at::Device(at::kCPU)),
+                             "tiny");
+  // Eight rollouts: two responses for each of four prompts, the way a GRPO step sends them;
+  // the second ends with padding after its end-of-turn token.
+  std::vector<std::string> query, prompts;
+  std::vector<std::string> expected_bodies;
+  for (size_t k = 0; k < 4; ++k) {
+    const data::Example& pair = pairs[k];
+    for (const auto* response : {&pair.chosen, &pair.rejected}) {
+      const std::string prompt = openrlhf_prompt(pair);
+      std::string rollout = prompt + data::text_of(*response) + "<|im_end|>";
+      if (response == &pair.rejected) rollout += "\n<|endoftext|><|endoftext|>";
+      query.push_back(rollout);
+      prompts.push_back(prompt);
+      expected_bodies.push_back(request_of(pair, {data::text_of(*response)}));
+    }
+  }
+  // Exactly what OpenRLHF's remote RM client posts to --remote_rm_url.
+  const std::string raw =
+      "POST /get_reward HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nAccept: */*\r\n"
+      "Content-Length: " +
+      std::to_string(python_json(query, prompts).size()) + "\r\n\r\n" + python_json(query, prompts);
+  const serve::HttpReply reply = serve::HttpClient("127.0.0.1", server.port()).send_raw(raw);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json answer = json::parse(reply.body);
+  const std::vector<float> rewards = answer.at("rewards").get<std::vector<float>>();
+  EXPECT_EQ(answer.at("scores").get<std::vector<float>>(), rewards);  // OpenRLHF reads either
+  EXPECT_TRUE(answer.at("extra_logs").is_object());
+  ASSERT_EQ(rewards.size(), query.size());
+  serve::HttpClient client("127.0.0.1", server.port());
+  for (size_t i = 0; i < query.size(); ++i) {
+    const std::vector<float> direct =
+        rewards_of(client.request("POST", "/score", expected_bodies[i]));
+    ASSERT_EQ(direct.size(), 1u);
+    EXPECT_NEAR(rewards[i], direct[0], 1e-5) << i;
+  }
+  int differing = 0;
+  for (size_t i = 0; i + 1 < rewards.size(); i += 2)
+    differing += std::abs(rewards[i] - rewards[i + 1]) > 1e-4;
+  EXPECT_GT(differing, 0) << "a trained model tells responses apart";
 }
 
 // Starts `omnirm serve` with stderr into `log`; returns its pid.
@@ -243,27 +326,28 @@ TEST_F(Serve, BenchServePrintsThroughputLatencyAndTheBatchingRatio) {
       run_command(omnirm_binary() + " bench serve -m " + run() +
                   " --concurrency 4 --requests 40 --max-length " + std::to_string(kMaxLength));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("40 requests (2 responses each, 32 distinct"), std::string::npos)
-      << r.output;
-  const std::regex row(R"((on|off)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+))");
+  EXPECT_NE(r.output.find("2 responses per request"), std::string::npos) << r.output;
+  const std::regex row(
+      R"(text\s+(on|off)\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+))");
   int rows = 0;
   for (auto it = std::sregex_iterator(r.output.begin(), r.output.end(), row);
        it != std::sregex_iterator(); ++it) {
     ++rows;
-    const double rps = std::stod((*it)[2]), p50 = std::stod((*it)[3]), p99 = std::stod((*it)[4]);
+    EXPECT_EQ(std::stoi((*it)[2]), 40) << r.output;
+    const double rps = std::stod((*it)[3]), p50 = std::stod((*it)[4]), p99 = std::stod((*it)[5]);
     EXPECT_GT(rps, 0.0) << r.output;
     EXPECT_GT(p50, 0.0) << r.output;
     EXPECT_GE(p99, p50) << r.output;
     if ((*it)[1] == "off") {
-      EXPECT_DOUBLE_EQ(std::stod((*it)[5]), 1.0) << r.output;
+      EXPECT_DOUBLE_EQ(std::stod((*it)[6]), 1.0) << r.output;
     }
   }
   EXPECT_EQ(rows, 2) << r.output;
   std::smatch ratio;
   ASSERT_TRUE(std::regex_search(
       r.output, ratio,
-      std::regex(
-          R"(batching on vs off: ([0-9.]+)x requests/s.*largest reward difference ([0-9.e+-]+))")))
+      std::regex(R"(text: batching on vs off ([0-9.]+)x requests/s.*32 distinct requests.*largest )"
+                 R"(reward difference ([0-9.e+-]+))")))
       << r.output;
   EXPECT_GT(std::stod(ratio[1]), 0.0);
   EXPECT_LT(std::stod(ratio[2]), 1e-5) << r.output;

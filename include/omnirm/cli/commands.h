@@ -22,12 +22,15 @@ void add_bench_data_command(CLI::App& app);  // `bench data`, after add_bench_co
 void add_bench_load_command(CLI::App& app);  // `bench load`, after add_bench_command
 void add_launch_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
-void add_model_command(CLI::App& app);  // `model inspect`
+void add_model_command(CLI::App& app);   // `model inspect`
+void add_config_command(CLI::App& app);  // `config show`, `config docs`
 void add_doctor_command(CLI::App& app);
 // `bench dist`, under the `bench` command.
 void add_bench_dist_command(CLI::App& bench);
 // `bench serve`, under the `bench` command.
 void add_bench_serve_command(CLI::App& bench);
+// `bench eval`, under the `bench` command.
+void add_bench_eval_command(CLI::App& bench);
 
 // Thrown by a command that ends with a specific exit code (e.g. `launch` passing on a
 // worker's); cli::run returns `code` without printing anything more.

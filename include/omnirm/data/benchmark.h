@@ -7,7 +7,8 @@
 //   rewardbench             RewardBench: DIR/all_data.json with DIR/images/)
 // Every record is converted as `omnirm data convert` converts it (data/convert.h): criteria
 // in the system turn, the category as the example's tag; bad records are reported as
-// "file:line: field: what" and follow the policy.
+// "file:line: field: what" and follow the policy. Records are checked for scoring
+// (RecordUse::scoring): a benchmark item whose two responses are the same is scored.
 #pragma once
 
 #include <string>

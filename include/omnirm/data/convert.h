@@ -60,6 +60,7 @@ struct ConvertOptions {
   std::string task;  // empty: inferred (llamafactory, trl) or from the file name (bench)
   std::string media_dir = "media_data";
   OnBadRecord on_bad_record = OnBadRecord::error;
+  RecordUse use = RecordUse::training;  // the rules converted records are checked by
   // Appended to the message of a bad record under OnBadRecord::error.
   std::string bad_record_hint = "fix the record or pass --on-bad-record skip";
 };

@@ -18,6 +18,12 @@ namespace omnirm::data {
 
 enum class OnBadRecord { error, skip };
 
+// What the records are for. Training refuses a preference between two identical responses
+// (it teaches nothing and usually means a broken record); scoring (evaluation, benchmarks,
+// `omnirm score`) takes every record the metrics can score, identical responses included.
+// Ties with identical responses are fine for both.
+enum class RecordUse { training, scoring };
+
 // Parses "error" | "skip"; throws UserError otherwise.
 OnBadRecord parse_on_bad_record(const std::string& name);
 
@@ -35,15 +41,17 @@ struct ReadResult {
 
 // Reads every record of `path`. Under OnBadRecord::error the first bad line throws
 // UserError("file:line: what; fix the record or set data.on_bad_record: skip").
-ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy);
+ReadResult read_pairs_jsonl(const std::string& path, OnBadRecord policy,
+                            RecordUse use = RecordUse::training);
 
 // Parses one JSON line; throws UserError(origin + ": what") on a bad record.
-Example parse_pair_record(std::string_view json_line, const std::string& origin);
+Example parse_pair_record(std::string_view json_line, const std::string& origin,
+                          RecordUse use = RecordUse::training);
 
 // parse_pair_record for many records: reuses its parser's buffers. One per thread.
 class PairRecordParser {
  public:
-  PairRecordParser();
+  explicit PairRecordParser(RecordUse use = RecordUse::training);
   ~PairRecordParser();
   PairRecordParser(const PairRecordParser&) = delete;
   PairRecordParser& operator=(const PairRecordParser&) = delete;
@@ -52,6 +60,7 @@ class PairRecordParser {
 
  private:
   std::unique_ptr<simdjson::dom::parser> parser_;
+  RecordUse use_;
 };
 
 // Serialises an example back to one canonical JSON line (no trailing newline).

@@ -48,7 +48,7 @@ struct DataStats {
   int64_t dropped = 0;
 };
 
-// How a run lays its media out (train::make_media_setup gives the layout and the MiniCPM-o
+// How a run lays its media out (infer::make_media_setup gives the layout and the MiniCPM-o
 // options); empty: media parts count as the text of their placeholders.
 struct StatsMedia {
   std::optional<MediaLayout> layout;

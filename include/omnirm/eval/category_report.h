@@ -53,9 +53,10 @@ std::string category_table(const CategoryReport& report);  // console
 std::string category_markdown(const CategoryReport& report);
 std::string category_json(const CategoryReport& report);
 
-// Writes scores.jsonl, report.json, report.md and accuracy.png into `dir` (created).
+// Writes scores.jsonl, report.json, report.md and accuracy.png into `dir` (created); the
+// report states `coverage` (both denominators and every item not scored).
 void write_category_outputs(const std::string& dir, const std::vector<PairResult>& results,
-                            const CategoryReport& report);
+                            const CategoryReport& report, const Coverage& coverage);
 
 // Flat metrics of an Omni-RewardBench report: "overall_with_ties", "overall_without_ties",
 // "overall_with_ties_held_out", "<task>/with_ties", "<task>/without_ties".

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "omnirm/eval/bench_metrics.h"
+#include "omnirm/eval/coverage.h"
 
 namespace omnirm::eval {
 
@@ -23,7 +24,7 @@ struct PairResult {
 
 std::vector<ScoredPair> to_scored_pairs(const std::vector<PairResult>& results);
 
-// The paper's per-task w/ Ties accuracy of Omni-RewardModel-BT (REFERENCE.md), in [0, 1].
+// The Omni-Reward paper's per-task w/ Ties accuracy of Omni-RewardModel-BT, in [0, 1].
 const std::map<std::string, double>& paper_bt_with_ties();
 
 void write_pair_scores_jsonl(const std::string& path, const std::vector<PairResult>& results);
@@ -33,8 +34,10 @@ std::string report_json(const BenchReport& report);
 void write_report_chart(const std::string& path, const BenchReport& report,
                         bool with_paper_reference);
 
-// Writes scores.jsonl, report.json, report.md and accuracy.png into `dir` (created).
+// Writes scores.jsonl, report.json, report.md and accuracy.png into `dir` (created); the
+// report states `coverage` (both denominators and every item not scored).
 void write_eval_outputs(const std::string& dir, const std::vector<PairResult>& results,
-                        const BenchReport& report, bool with_paper_reference);
+                        const BenchReport& report, bool with_paper_reference,
+                        const Coverage& coverage);
 
 }  // namespace omnirm::eval

@@ -34,12 +34,24 @@ enum class VideoSampling {
   plugin_linspace,  // LLaMA-Factory's: linspace over the declared frame count (above)
 };
 
+// How a decoded YUV frame becomes RGB (RGB-coded video is copied either way).
+enum class VideoRgb {
+  // libswscale with accurate rounding and full chroma interpolation, in the stream's own
+  // colour matrix and range.
+  accurate,
+  // As PyAV's VideoFrame.to_image gives LLaMA-Factory's plugin its frames: libswscale's
+  // defaults (bilinear flags, so its unscaled fast path: chroma replicated, BT.601 unless the
+  // pixel format says full range), whatever matrix the stream declares.
+  pyav,
+};
+
 struct VideoOptions {
   double max_fps = 2.0;        // never sample more densely than this
   int max_frames = 4;          // never more frames than this
   int max_side = 256;          // frames are shrunk to fit (area filter); 0 keeps their size
   double directory_fps = 2.0;  // frame rate assumed for a directory of image frames
   VideoSampling sampling = VideoSampling::uniform;
+  VideoRgb rgb = VideoRgb::accurate;
 };
 
 struct VideoFrame {

@@ -14,9 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "omnirm/serve/score_request.h"
+#include "omnirm/infer/scoring_row.h"
 
 namespace omnirm::serve {
+
+// One request's tokens and decoded media: a scoring row (its prompt once, then its responses).
+using TokenizedRequest = infer::ScoringRow;
 
 // Scores a batch: for each request, one reward per response, in order.
 using BatchScorer =

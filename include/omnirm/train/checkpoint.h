@@ -9,6 +9,9 @@
 //                        when the run used an HF tokenizer.json)
 // Written atomically (temporary directory, fsync, rename); keep-last-N pruning.
 //
+// Finding checkpoints (the newest of a run, ...) and loading a model from one for scoring
+// belong to the inference area (infer/checkpoint_dirs.h, infer/loaded_model.h).
+//
 // Written by several ranks (output_dir on a filesystem they share), rank 0 writes the model,
 // config, tokenizer and trainer state once, and every rank r writes its own
 //   rank-RRRRR-data.json          its loader position (the same on every rank: checked)
@@ -26,6 +29,7 @@
 #include <string>
 
 #include "omnirm/core/config.h"
+#include "omnirm/infer/checkpoint_dirs.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/text/tokenizer.h"
 
@@ -59,17 +63,16 @@ struct CheckpointRanks {
   bool sharded_optimizer = false;  // ZeRO-1: each rank holds its own optimizer shard
 };
 
-std::string checkpoints_dir(const std::string& output_dir);
-std::string checkpoint_path(const std::string& output_dir, int64_t step);
+using infer::checkpoint_dir_in;
+using infer::checkpoint_path;
+using infer::checkpoints_dir;
+using infer::latest_checkpoint;
 
 // Called by every rank of `ranks` with the same state.
 void save_checkpoint(const std::string& output_dir, model::RewardModelImpl& model,
                      torch::optim::Optimizer& optimizer, const TrainerState& state,
                      const Config& config, const std::string& tokenizer_path,
                      const CheckpointRanks& ranks = {});
-
-// The newest complete checkpoint under output_dir, if any (temporary dirs are ignored).
-std::optional<std::string> latest_checkpoint(const std::string& output_dir);
 
 // Removes all but the newest `keep_last` checkpoints and any stale temporary directories.
 void prune_checkpoints(const std::string& output_dir, int64_t keep_last);
@@ -78,24 +81,5 @@ void prune_checkpoints(const std::string& output_dir, int64_t keep_last);
 // Throws UserError when it was written by a different number of ranks or ZeRO stage.
 TrainerState load_checkpoint(const std::string& dir, model::RewardModelImpl& model,
                              torch::optim::Optimizer& optimizer, const CheckpointRanks& ranks = {});
-
-// Copies weights from a safetensors file into the model. Missing or unexpected tensors and
-// shape mismatches are reported by name in one UserError.
-void load_model_weights(const std::string& safetensors_path, model::RewardModelImpl& model);
-
-// The checkpoint `path` names: itself when it holds model.safetensors, else a run
-// directory's newest checkpoint; nothing when it is neither.
-std::optional<std::string> checkpoint_dir_in(const std::string& path);
-
-// A model ready to score: from a checkpoint directory, a run's output directory (its newest
-// checkpoint) or an `omnirm export` directory. A checkpoint of a LoRA run (lora.rank > 0)
-// comes with its adapters, unmerged.
-struct LoadedModel {
-  std::string dir;
-  Config config;
-  text::Tokenizer tokenizer;
-  model::RewardModel model{nullptr};
-};
-LoadedModel load_model_dir(const std::string& path);
 
 }  // namespace omnirm::train

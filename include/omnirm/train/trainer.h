@@ -17,9 +17,10 @@
 #include <vector>
 
 #include "omnirm/core/config.h"
+#include "omnirm/eval/pair_metrics.h"
+#include "omnirm/infer/loaded_model.h"
 #include "omnirm/model/reward_model.h"
 #include "omnirm/text/tokenizer.h"
-#include "omnirm/train/evaluator.h"
 
 namespace omnirm::train {
 
@@ -31,7 +32,7 @@ struct TrainOptions {
 
 struct TrainResult {
   int64_t steps = 0;
-  std::optional<EvalMetrics> final_eval;
+  std::optional<eval::EvalMetrics> final_eval;
   bool main_process = true;  // rank 0 (or a single process): the one that reports
 };
 
@@ -41,9 +42,8 @@ TrainResult run_training(const Config& config, const TrainOptions& options);
 // local_rank (modulo the GPUs it sees). Throws UserError for cuda without a GPU.
 at::Device training_device(const std::string& setting, int64_t local_rank);
 
-// Vocabulary of the model: model.vocab_size when set (must cover the tokenizer), else the
-// tokenizer's.
-int64_t model_vocab_size(const ModelConfig& config, const text::Tokenizer& tokenizer);
+// Vocabulary of the model (infer/loaded_model.h).
+using infer::model_vocab_size;
 
 // The parameters that train: all but those of frozen adapters (model.freeze_*).
 std::vector<at::Tensor> trainable_parameters(model::RewardModelImpl& model);

@@ -79,7 +79,7 @@ TEST(CategoryReport, WritesTheOutputFiles) {
   const std::string dir = omnirm::testing::make_temp_dir("category-report");
   const std::vector<PairResult> results = {pair("general", 1.0, 0.0)};
   const auto report = omnirm::eval::score_by_category("vl-rewardbench", results);
-  omnirm::eval::write_category_outputs(dir, results, report);
+  omnirm::eval::write_category_outputs(dir, results, report, {1, 1, {}});
   for (const char* name : {"scores.jsonl", "report.json", "report.md", "accuracy.png"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + name)) << name;
   }

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <thread>
 
+#include "omnirm/infer/scoring_rows.h"
 #include "omnirm/serve/batch_scheduler.h"
-#include "omnirm/serve/response_batch.h"
 #include "serve_test_support.h"
 
 namespace omnirm::serve {
@@ -24,12 +24,12 @@ using testing::GatedScorer;
 // The model's scorer without a gate.
 BatchScorer direct_scorer(model::RewardModelImpl& model) {
   return [&model](const std::vector<const TokenizedRequest*>& requests) {
-    return score_requests(model, requests, at::Device(at::kCPU));
+    return infer::score_rows(model, requests, std::nullopt, at::Device(at::kCPU));
   };
 }
 
 std::vector<float> alone(model::RewardModelImpl& model, const TokenizedRequest& request) {
-  return score_requests(model, {&request}, at::Device(at::kCPU))[0];
+  return infer::score_rows(model, {&request}, std::nullopt, at::Device(at::kCPU))[0];
 }
 
 void expect_near(const std::vector<float>& a, const std::vector<float>& b) {

@@ -1,12 +1,14 @@
 // The reward server over real sockets on an ephemeral loopback port, with a tiny model:
 // concurrent clients get the rewards of their own requests; every kind of bad request gets
 // its 4xx and a one-line JSON error naming the field, and the server keeps answering after
-// each; a full queue gives 503; clients that vanish mid-request do no harm; kept-alive and
-// pipelined requests are answered in order; stop() answers requests already received.
+// each; a full queue gives 503; clients that vanish mid-request do no harm; a thousand idle
+// or half-sent connections do not delay a score request; kept-alive and pipelined requests
+// are answered in order; stop() answers requests already received.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,8 +18,9 @@
 #include <thread>
 
 #include "omnirm/core/error.h"
+#include "omnirm/infer/scoring_rows.h"
 #include "omnirm/serve/http_client.h"
-#include "omnirm/serve/response_batch.h"
+#include "omnirm/serve/request_encoder.h"
 #include "omnirm/serve/reward_server.h"
 #include "serve_test_support.h"
 
@@ -37,9 +40,9 @@ class RewardServerTest : public ::testing::Test {
     options_.max_request_bytes = 4096;
   }
   void start(BatchScorer scorer = nullptr) {
-    if (!scorer) scorer = model_scorer(*model_, at::Device(at::kCPU));
-    server_ = std::make_unique<RewardServer>(options_, testing::test_tokenizer(), std::move(scorer),
-                                             "tiny");
+    if (!scorer) scorer = model_scorer(*model_, std::nullopt, at::Device(at::kCPU));
+    server_ = std::make_unique<RewardServer>(options_, Config{}, testing::test_tokenizer(),
+                                             std::move(scorer), "tiny");
   }
   HttpClient client() { return HttpClient("127.0.0.1", server_->port(), 20000); }
 
@@ -48,9 +51,9 @@ class RewardServerTest : public ::testing::Test {
     RequestLimits limits;
     limits.max_length = options_.max_length;
     limits.max_responses = options_.max_responses;
-    const TokenizedRequest tokens = tokenize_score_request(parse_score_request(body, limits),
-                                                           testing::test_tokenizer(), limits);
-    return score_requests(*model_, {&tokens}, at::Device(at::kCPU))[0];
+    const RequestEncoder encoder(Config{}, testing::test_tokenizer(), "", limits);
+    const TokenizedRequest tokens = encoder.encode(parse_score_request(body, limits));
+    return infer::score_rows(*model_, {&tokens}, std::nullopt, at::Device(at::kCPU))[0];
   }
 
   void expect_rewards(const HttpReply& reply, const std::vector<float>& expected) {
@@ -132,14 +135,21 @@ TEST_F(RewardServerTest, BadRequestsGetTheir4xxAndTheServerKeepsAnswering) {
       {post(R"({"prompt": "p"})"), 400, "responses: missing"},
       {post(R"({"prompt": "p", "responses": "a"})"), 400, "responses: must be an array"},
       {post(R"({"prompt": "p", "responses": ["a", {"x": 1}]})"), 400,
-       "responses[1]: must be a string, got object"},
+       "responses[1].content: missing"},
+      {post(R"({"prompt": "p", "responses": ["a", 7]})"), 400,
+       "responses[1]: must be a string, an array of content parts"},
       {post(R"({"prompt": "p", "responses": ["a", "b", "c", "d", "e"]})"), 400,
        "responses: 5 responses; at most 4"},
       {post(R"({"prompt": "p", "responses": ["a", ")" + long_text + "\"]}"), 400,
        "responses[1]: prompt ("},
-      {post(R"({"prompt": [{"role": "user", "content": [{"type": "video", "path": "/v.mp4"}]}],
+      {post(R"({"prompt": [{"role": "user", "content": [{"type": "video", "path": "v.mp4"}]}],
                 "responses": ["a"]})"),
-       400, "prompt[0].content[0].type: 'video' parts are not served"},
+       400, "prompt[0].content[0].path: this server has no --media-root"},
+      {post(R"({"prompt": [{"role": "user", "content": [{"type": "image", "data": "QUJD"}]}],
+                "responses": ["a"]})"),
+       400, "prompt[0].content[0]: this model has no media adapter"},
+      {post(R"({"query": ["no template here"]})", "/get_reward"), 400,
+       "query[0]: not a ChatML conversation"},
       {post(R"({"prompt": "p", "responses": ["a"], "temperature": 1})"), 400,
        "temperature: unknown field"},
       {post(std::string(3000, '[')), 400, "body: nested deeper than 32 levels"},
@@ -234,7 +244,7 @@ TEST_F(RewardServerTest, PipelinedRequestsAreAnsweredInOrder) {
 
 TEST_F(RewardServerTest, AFullQueueAnswers503AndQueuedRequestsAreBatched) {
   options_.max_queue = 2;
-  testing::GatedScorer gate(model_scorer(*model_, at::Device(at::kCPU)));
+  testing::GatedScorer gate(model_scorer(*model_, std::nullopt, at::Device(at::kCPU)));
   start(gate.scorer());
   std::vector<std::string> bodies = {body_of(0), body_of(1), body_of(2)};
   std::vector<HttpReply> replies(3);
@@ -256,7 +266,7 @@ TEST_F(RewardServerTest, AFullQueueAnswers503AndQueuedRequestsAreBatched) {
 }
 
 TEST_F(RewardServerTest, StopAnswersRequestsAlreadyReceived) {
-  testing::GatedScorer gate(model_scorer(*model_, at::Device(at::kCPU)));
+  testing::GatedScorer gate(model_scorer(*model_, std::nullopt, at::Device(at::kCPU)));
   start(gate.scorer());
   const std::string body = body_of(5);
   HttpReply reply;
@@ -271,6 +281,45 @@ TEST_F(RewardServerTest, StopAnswersRequestsAlreadyReceived) {
   expect_rewards(reply, direct(body));
   HttpClient after("127.0.0.1", port, 2000);
   EXPECT_THROW(after.request("GET", "/health"), std::runtime_error);  // no longer listening
+}
+
+TEST_F(RewardServerTest, AThousandStalledConnectionsDoNotDelayAScoreRequest) {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;  // 1000 connections here and 1000 in the server
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  start();
+  const std::string body = body_of(3);
+  const std::vector<float> expected = direct(body);
+  const std::string whole = post(body);
+  std::vector<int> held;
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0) << i;
+    // Half idle, half stopped in the middle of their head.
+    if (i % 2 == 1) ASSERT_GT(::send(fd, whole.data(), 30, MSG_NOSIGNAL), 0);
+    held.push_back(fd);
+  }
+  for (int i = 0; i < 200 && server_->http_stats().open_connections < 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->http_stats().open_connections, 1000);
+  std::vector<double> latencies_ms;
+  for (int round = 0; round < 5; ++round) {  // bounded: five requests, then the test ends
+    HttpClient fresh = client();
+    const auto sent = std::chrono::steady_clock::now();
+    const HttpReply reply = fresh.request("POST", "/score", body);
+    latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count());
+    expect_rewards(reply, expected);
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  EXPECT_LT(latencies_ms[2], 100.0) << "median of five score requests, ms";
+  for (const int fd : held) ::close(fd);
 }
 
 TEST_F(RewardServerTest, OptionsThatCannotWorkAreRefusedByFlag) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "omnirm/core/error.h"
+#include "omnirm/infer/model_weights.h"
 #include "omnirm/io/safetensors.h"
 #include "omnirm/train/checkpoint.h"
 #include "omnirm/train/schedule.h"
@@ -62,7 +63,7 @@ TEST(Checkpoint, WeightsRoundTripAndMismatchesAreNamed) {
   omnirm::io::NamedTensors weights;
   for (const auto& p : a->named_parameters()) weights.emplace_back(p.key(), p.value());
   omnirm::io::save_safetensors(path, weights);
-  omnirm::train::load_model_weights(path, *b);
+  omnirm::infer::load_model_weights(path, *b);
   for (const auto& p : a->named_parameters()) {
     EXPECT_TRUE(at::equal(p.value(), b->named_parameters()[p.key()])) << p.key();
   }
@@ -70,7 +71,7 @@ TEST(Checkpoint, WeightsRoundTripAndMismatchesAreNamed) {
   wider.intermediate_size = 48;
   omnirm::model::RewardModel c(wider, 20);
   try {
-    omnirm::train::load_model_weights(path, *c);
+    omnirm::infer::load_model_weights(path, *c);
     FAIL() << "shape mismatch not reported";
   } catch (const omnirm::UserError& e) {
     EXPECT_NE(std::string(e.what()).find("mlp.gate_proj.weight (file 32x16, model 48x16)"),

@@ -4,9 +4,9 @@
 // MiniCPM-o's layout, tokenizes with the fixture's tokenizer.json, packs the pairs in the
 // pair-prefix layout (the prompt and its media encoded once for both responses) and in the
 // two-sequence layout, and scores them with the fixture's MiniCPM-o checkpoint: every reward
-// equals the reward the reference computed for that sequence within 1e-4 (fp32). The one
-// exception is the 4:2:0 video, whose RGB frames differ from PyAV's by the converter's rounding
-// (tests/unit/media/minicpmo_video_test.cpp): its rewards are held to kYuvRewardTolerance.
+// equals the reward the reference computed for that sequence within 1e-4 (fp32), the 4:2:0
+// video's included (its frames converted to RGB as PyAV converts them:
+// tests/unit/media/minicpmo_video_test.cpp).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -28,8 +28,6 @@
 #include "support/test_support.h"
 
 namespace {
-
-constexpr double kYuvRewardTolerance = 1e-2;
 
 std::string fixture(const std::string& name) {
   return std::string(OMNIRM_SOURCE_DIR) + "/tests/fixtures/minicpmo/" + name;
@@ -69,7 +67,7 @@ TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
   const nlohmann::json cases = nlohmann::json::parse(in)["cases"];
   at::NoGradGuard no_grad;
   for (const bool sharing : {true, false}) {
-    double worst = 0.0, worst_yuv = 0.0;
+    double worst = 0.0;
     // Two pairs per batch, so that media of several pairs are packed together.
     for (int64_t first = 0; first < dataset.size(); first += 2) {
       std::vector<int64_t> indices = {first};
@@ -87,17 +85,12 @@ TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
         const double got_rejected = out.rejected[static_cast<int64_t>(i)].item<double>();
         const double diff =
             std::max(std::abs(got_chosen - chosen), std::abs(got_rejected - rejected));
-        if (cases[pair.id]["chosen"].value("frames_exact", true)) {
-          EXPECT_LT(diff, 1e-4);
-          worst = std::max(worst, diff);
-        } else {
-          EXPECT_LT(diff, kYuvRewardTolerance);
-          worst_yuv = std::max(worst_yuv, diff);
-        }
+        EXPECT_LT(diff, 1e-4) << pair.id;
+        worst = std::max(worst, diff);
       }
     }
-    std::printf("[minicpmo] end-to-end rewards max |diff| %.3g, 4:2:0 video %.3g (%s)\n", worst,
-                worst_yuv, sharing ? "pair-prefix layout" : "two-sequence layout");
+    std::printf("[minicpmo] end-to-end rewards max |diff| %.3g (%s)\n", worst,
+                sharing ? "pair-prefix layout" : "two-sequence layout");
   }
 }
 
