@@ -101,10 +101,11 @@ def main():
                     media.append((part["type"], str(root / part["path"])))
             messages.append({"role": "assistant", "content": text})
             images = [p for t, p in media if t == "image"]
+            videos = [p for t, p in media if t == "video"]
             audios = [p for t, p in media if t == "audio"]
             with torch.no_grad():
                 r = fx.run_sequence(ref, model, v_head, processor, tokenizer, record["criteria"],
-                                    messages, images, audios, captured)
+                                    messages, images, videos, audios, captured)
             line = f"{record['id']}/{side}: reward {r['reward']:.6f}"
             if expected is not None:
                 diff = abs(r["reward"] - expected[record["id"]][side]["reward"])

@@ -18,9 +18,13 @@ token, the way LLaMA-Factory's pairwise trainer does. Writes:
   model.safetensors         the weights under MiniCPM-o's names (llm.*, vpm.*, resampler.*,
                             apm.*, audio_projection_layer.*)
   value_head.safetensors    v_head.summary.weight [1, D], v_head.summary.bias [1]
-  media/                    the images (PNG) and audio clips (FLAC) of the cases
+  media/                    the images (PNG), videos (MP4, MKV) and audio clips (FLAC) of the
+                            cases; media/frames/ the video frames the reference decoded (PNG)
   pairs.jsonl               the cases as omnirm pair records
-  reference.json            per case and side: token ids, reward, slice grids and sizes
+  reference.json            per case and side: token ids, reward, slice grids and sizes; per
+                            video the sampled frame indices, the frame files, each frame's
+                            grid, the declared frame count and duration, and whether omnirm's
+                            decoder gives the same RGB (frames_exact)
   reference.safetensors     per case and side: the reference's pixel values of every slice
                             ([3, H, W]), SigLIP output ([P, Dv], real patches only), resampler
                             output ([64, D], first and last slice of a sequence), audio mel chunks ([80, T]) and audio embeddings
@@ -37,8 +41,10 @@ tools/minicpmo_reference_requirements.txt). Regenerate the fixtures with:
 configuration_minicpm.py, image_processing_minicpmv.py, processing_minicpmo.py,
 tokenization_minicpmo_fast.py and utils.py; --factory the fork's checkout (src/llamafactory).
 The slice resolution is scaled down (56 instead of 448, max 9 slices) so that the pixel
-fixtures stay small; everything else is MiniCPM-o-2.6's processing. Deterministic for a fixed
-seed and package versions.
+fixtures stay small, and with it the plugin's video frame cap (56² instead of 256² pixels: a
+frame above 448² would be cut into slices, which the plugin's video layout cannot express, so
+the real cap, 256², stays below 448² the way 56² stays at the tiny one); everything else is
+MiniCPM-o-2.6's processing. Deterministic for a fixed seed and package versions.
 """
 
 import argparse
@@ -70,6 +76,9 @@ AUDIO = dict(d_model=32, encoder_layers=2, encoder_attention_heads=4, encoder_ff
              decoder_layers=1, decoder_attention_heads=4, decoder_ffn_dim=128, num_mel_bins=80,
              max_source_positions=1500, vocab_size=64, activation_function="gelu")
 SLICE = dict(patch_size=14, max_slice_nums=9, scale_resolution=56)
+# LLaMA-Factory's video settings: the recipe's --video_maxlen 4 and video_fps 2.0, and the frame
+# area cap (video_max_pixels) scaled with the slice resolution (see the module docstring).
+VIDEO = dict(maxlen=4, fps=2.0, max_pixels=56 * 56)
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<unk>",
@@ -156,9 +165,9 @@ def make_processor(ref, tokenizer):
     # What LLaMA-Factory's patch_processor sets (its model_args defaults; the recipe's
     # --video_maxlen 4).
     processor.image_resolution = 768 * 768
-    processor.video_resolution = 256 * 256
-    processor.video_fps = 2.0
-    processor.video_maxlen = 4
+    processor.video_resolution = VIDEO["max_pixels"]
+    processor.video_fps = VIDEO["fps"]
+    processor.video_maxlen = VIDEO["maxlen"]
     return processor
 
 
@@ -257,17 +266,76 @@ def tone_clip(path, seconds, generator):
     return str(path)
 
 
+def block_video(path, width, height, frames, fps, codec, pix_fmt, generator, options=None,
+                block=4):
+    """`frames` frames of random colours in block x block squares at `fps`, encoded by `codec`
+    (PyAV). An RGB codec (libx264rgb at qp 0, FFV1 in bgr0) decodes to exactly these pixels, so
+    omnirm's decoder and the reference's see the same frames whatever the RGB conversion; the
+    RGB of a YUV 4:2:0 codec depends on the converter (its sequences are marked frames_exact:
+    false), and its small blocks make a different chroma interpolation show."""
+    import av
+    from fractions import Fraction
+    container = av.open(str(path), "w")
+    stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
+    stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+    if options:
+        stream.options = options
+    for _ in range(frames):
+        colours = torch.randint(0, 256, ((height + block - 1) // block,
+                                         (width + block - 1) // block, 3),
+                                generator=generator, dtype=torch.uint8).numpy()
+        pixels = np.repeat(np.repeat(colours, block, axis=0), block, axis=1)[:height, :width]
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24")
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return str(path)
+
+
+def reference_frames(plugin, path, frames_dir):
+    """The frames the plugin samples from a video (its own index rule, decoded the way its
+    _regularize_videos decodes them), saved before the area cap as media/frames/<stem>_<i>.png,
+    with the sampled indices, the stream's declared frame count and duration."""
+    import av
+    container = av.open(path, "r")
+    stream = next(s for s in container.streams if s.type == "video")
+    indices = [int(i) for i in plugin._get_video_sample_indices(
+        stream, video_fps=VIDEO["fps"], video_maxlen=VIDEO["maxlen"])]
+    declared = {"frames": int(stream.frames),
+                "seconds": None if stream.duration is None
+                else float(stream.duration * stream.time_base)}
+    container.seek(0)
+    saved = []
+    for index, frame in enumerate(container.decode(stream)):
+        if index in indices:
+            name = f"{Path(path).stem}_{index}.png"
+            frame.to_image().save(frames_dir / name)
+            saved.append("media/frames/" + name)
+    container.close()
+    # The same frames, capped, are what the plugin hands the image processor.
+    capped = plugin._regularize_videos([path], image_resolution=VIDEO["max_pixels"],
+                                       video_fps=VIDEO["fps"], video_maxlen=VIDEO["maxlen"])[0]
+    assert len(capped) == len(saved)
+    for frame_path, frame in zip(saved, capped):
+        mine = plugin._preprocess_image(Image.open(frames_dir.parent.parent / frame_path),
+                                        image_resolution=VIDEO["max_pixels"])
+        assert np.array_equal(np.asarray(mine), np.asarray(frame)), frame_path
+    return indices, declared, saved
+
+
 # ---------------------------------------------------------------------------------------------
 # Running one sequence (prompt + one response) through the reference.
 
-def run_sequence(ref, model, v_head, processor, tokenizer, system, messages, images, audios,
-                 captured):
+def run_sequence(ref, model, v_head, processor, tokenizer, system, messages, images, videos,
+                 audios, captured):
     plugin = ref.template.mm_plugin
-    rendered = plugin.process_messages(messages, images, [], audios, processor)
+    rendered = plugin.process_messages(messages, images, videos, audios, processor)
     prompt_ids, response_ids = ref.template.encode_oneturn(tokenizer, rendered, system, None)
     input_ids = prompt_ids + response_ids
-    mm = plugin.get_mm_inputs(images, [], audios, [len(images)], [0], [len(audios)], [input_ids],
-                              processor)
+    mm = plugin.get_mm_inputs(images, videos, audios, [len(images)], [len(videos)], [len(audios)],
+                              [input_ids], processor)
     ids = torch.tensor([input_ids])
     data = dict(mm)
     data["input_ids"] = ids
@@ -289,6 +357,11 @@ def run_sequence(ref, model, v_head, processor, tokenizer, system, messages, ima
                  .size for p in images]
         result["grids"] = [list(processor.image_processor.get_sliced_grid(
             size, processor.image_processor.max_slice_nums) or [0, 0]) for size in sizes]
+    if videos:
+        # Each frame's grid as the plugin lays it out (max_slice_nums 2, from the capped size).
+        result["video_grids"] = [[list(processor.image_processor.get_sliced_grid(
+            (int(w), int(h)), 2) or [0, 0]) for w, h in mm["image_sizes"][0]]]
+    if images or videos:
         tgt = mm["tgt_sizes"][0]
         result["tgt_sizes"] = [[int(h), int(w)] for h, w in tgt.tolist()]
         result["image_sizes"] = [[int(w), int(h)] for w, h in mm["image_sizes"][0]]
@@ -348,6 +421,8 @@ def record(case_id, task, criteria, prompt_parts, chosen_parts, rejected_parts, 
 def make_cases(media, generator):
     img = lambda name: {"type": "image", "path": "media/" + name}  # noqa: E731
     aud = lambda name: {"type": "audio", "path": "media/" + name}  # noqa: E731
+    vid = lambda name: {"type": "video", "path": "media/" + name}  # noqa: E731
+    part = {"image": img, "audio": aud, "video": vid}
     files = {}
     for name, (w, h) in {"square.png": (56, 56), "wide.png": (168, 56), "tall.png": (56, 168),
                          "tiny.png": (20, 10), "large.png": (1100, 780), "pair_a.png": (84, 70),
@@ -364,6 +439,23 @@ def make_cases(media, generator):
     for name, seconds in {"clip3.flac": 3.0, "clip45.flac": 45.0, "t2a_a.flac": 2.5,
                           "t2a_b.flac": 4.2}.items():
         files[name] = tone_clip(media / name, seconds, generator)
+    # Videos (drawn after every other medium, so the earlier cases stay as they were):
+    #   clip_rgb.mp4  96 x 64 (above the frame cap), 16 frames at 5 fps: 3.2 s → 4 frames at
+    #                 linspace(0, 15, 4) = 0, 5, 10, 15; H.264 4:4:4 RGB, lossless;
+    #   t2v_a.mp4     40 x 48, 7 frames at 4 fps: 1.75 s → 3 frames, 0, 3, 6; lossless RGB;
+    #   t2v_b.mkv     48 x 40, 9 frames at 3 fps, FFV1 RGB in Matroska, which declares no frame
+    #                 count: the plugin then takes frames 0 .. video_maxlen − 1;
+    #   clip_yuv.mp4  64 x 48, 10 frames at 4 fps, H.264 4:2:0 (what real videos are): 2.5 s →
+    #                 4 frames at 0, 3, 6, 9; its RGB frames are PyAV's conversion's.
+    lossless = {"qp": "0", "preset": "veryfast"}
+    files["clip_rgb.mp4"] = block_video(media / "clip_rgb.mp4", 96, 64, 16, 5, "libx264rgb",
+                                        "rgb24", generator, lossless, block=8)
+    files["t2v_a.mp4"] = block_video(media / "t2v_a.mp4", 40, 48, 7, 4, "libx264rgb", "rgb24",
+                                     generator, lossless)
+    files["t2v_b.mkv"] = block_video(media / "t2v_b.mkv", 48, 40, 9, 3, "ffv1", "bgr0",
+                                     generator)
+    files["clip_yuv.mp4"] = block_video(media / "clip_yuv.mp4", 64, 48, 10, 4, "libx264",
+                                        "yuv420p", generator, {"crf": "20", "preset": "veryfast"})
     f = lambda name: files[name]  # noqa: E731
     crit = "Prefer the response that is concise and accurate."
     cases = []
@@ -378,10 +470,8 @@ def make_cases(media, generator):
             chosen_media=[f(m) for m in chosen_media],
             rejected_media=[f(m) for m in rejected_media],
             record=record(case_id, task, criteria, prompt_parts or [prompt_text],
-                          [chosen] if not chosen_media else [img(chosen_media[0]) if kind ==
-                                                             "image" else aud(chosen_media[0])],
-                          [rejected] if not rejected_media else
-                          [img(rejected_media[0]) if kind == "image" else aud(rejected_media[0])],
+                          [part[kind](chosen_media[0])] if chosen_media else [chosen],
+                          [part[kind](rejected_media[0])] if rejected_media else [rejected],
                           turns=turns)))
 
     add("t2t_no_criteria", "t2t", "", "Which answer is better?", "A cat sits on the mat.",
@@ -417,6 +507,13 @@ def make_cases(media, generator):
             prompt_parts=[aud(name), "Listen to the clip and say what you hear."])
     add("t2a", "t2a", crit, "Generate a short melody played on a piano.", "<audio>",
         "<audio>", chosen_media=["t2a_a.flac"], rejected_media=["t2a_b.flac"], kind="audio")
+    for case_id, name in [("video_prompt", "clip_rgb.mp4"), ("video_prompt_yuv", "clip_yuv.mp4")]:
+        add(case_id, "tv2t", crit, "<video>Describe the video.", "A red cube on a blue table.",
+            "A cat sits on the mat.", prompt_media=[name], kind="video",
+            prompt_parts=[vid(name), "Describe the video."])
+    add("t2v", "t2v", "Prefer the video whose colours match the prompt.",
+        "A red cube on a blue table.", "<video>", "<video>", chosen_media=["t2v_a.mp4"],
+        rejected_media=["t2v_b.mkv"], kind="video")
     return cases
 
 
@@ -439,6 +536,8 @@ def main():
     install_hooks(model, captured)
 
     tensors, summary = {}, {}
+    frames_dir = out / "media" / "frames"
+    frames_dir.mkdir(parents=True, exist_ok=True)
     cases = make_cases(out / "media", generator)
     with open(out / "pairs.jsonl", "w") as pairs:
         for case in cases:
@@ -448,9 +547,17 @@ def main():
                 messages = case["lf_prompt"] + [assistant(case[side])]
                 media = case["prompt_media"] + case[side + "_media"]
                 images = media if case["kind"] == "image" else []
+                videos = media if case["kind"] == "video" else []
                 audios = media if case["kind"] == "audio" else []
                 r = run_sequence(ref, model, v_head, processor, tokenizer, case["criteria"],
-                                 messages, images, audios, captured)
+                                 messages, images, videos, audios, captured)
+                if videos:
+                    sampled = [reference_frames(ref.template.mm_plugin, v, frames_dir)
+                               for v in videos]
+                    r["video_frames"] = [indices for indices, _, _ in sampled]
+                    r["video_declared"] = [declared for _, declared, _ in sampled]
+                    r["video_frame_files"] = [saved for _, _, saved in sampled]
+                    r["frames_exact"] = all(Path(v).stem != "clip_yuv" for v in videos)
                 key = f"{case['id']}/{side}"
                 tensors[key + "/hidden"] = r.pop("hidden")
                 # Mel features are kept for short clips only (a 45 s clip's would weigh 1.4 MB;
@@ -481,10 +588,11 @@ def main():
     save_file({k: v.contiguous().float() for k, v in tensors.items()},
               str(out / "reference.safetensors"))
     import PIL
+    import av
     import transformers
     meta = {"seed": SEED, "torch": torch.__version__, "transformers": transformers.__version__,
             "pillow": PIL.__version__, "llm": LLM, "vision": VISION, "audio": AUDIO,
-            "slice": SLICE, "query_num": 64}
+            "slice": SLICE, "video": VIDEO, "query_num": 64, "av": av.__version__}
     (out / "reference.json").write_text(json.dumps({"meta": meta, "cases": summary}, indent=1)
                                         + "\n")
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())

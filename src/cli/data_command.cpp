@@ -1,10 +1,14 @@
 // `omnirm data synth | convert | validate | stats`: the embedded synthetic data (t2t, and the
 // media tasks where the build has media support), conversion from other tools' layouts,
-// complete record and media checks, and what a file holds.
+// complete record and media checks, and what a file holds. Given a config, validate and stats
+// render records as its training run does (its tokenizer, its adapters' media layout, and
+// under model.arch minicpmo MiniCPM-o's layout from the decoded media).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,7 +22,9 @@
 #include "omnirm/data/stats.h"
 #include "omnirm/data/synth.h"
 #include "omnirm/data/validate.h"
+#include "omnirm/infer/media_hook.h"
 #include "omnirm/text/tokenizer.h"
+#include "omnirm/train/init_from.h"
 #ifdef OMNIRM_WITH_MEDIA
 #include "omnirm/synth/bench_layout_synth.h"
 #include "omnirm/synth/omni_synth.h"
@@ -222,6 +228,37 @@ void add_convert(CLI::App& data) {
   });
 }
 
+// What `config`'s training run renders records with: its tokenizer (train.init_from's when
+// data.tokenizer is empty) and its media layout.
+struct RunRendering {
+  Config config;
+  std::unique_ptr<text::Tokenizer> tokenizer;  // null without data.tokenizer
+  infer::MediaSetup media;
+};
+
+RunRendering run_rendering(const ConfigOptions& options, const std::string& command) {
+  RunRendering run;
+  run.config = train::resolve_init_from(load_config(options.path, options.overrides));
+  if (run.config.data.tokenizer.empty()) return run;
+  run.tokenizer =
+      std::make_unique<text::Tokenizer>(text::Tokenizer::load(run.config.data.tokenizer));
+  if (run.config.model.arch == "minicpmo" && !infer::media_decoding_available()) {
+    throw UserError("omnirm data " + command +
+                    ": the MiniCPM-o layout is made from the decoded media and this build has "
+                    "no media decoding (GPU build profile); run it on a full build");
+  }
+  Config setup = run.config;
+  setup.data.media_store.clear();  // read-only here: nothing is decoded into a store
+  run.media = infer::make_media_setup(setup, *run.tokenizer);
+  return run;
+}
+
+// The media root a run of `config` reads `file`'s media under.
+std::string media_root_of(const Config& config, const std::string& file) {
+  return config.data.root.empty() ? std::filesystem::path(file).parent_path().string()
+                                  : config.data.root;
+}
+
 void add_validate(CLI::App& data) {
   auto* command = data.add_subcommand(
       "validate", "Check pair files: every bad record and every missing or escaping media file");
@@ -229,18 +266,43 @@ void add_validate(CLI::App& data) {
   auto options = std::make_shared<data::ValidateOptions>();
   auto no_media = std::make_shared<bool>(false);
   command->add_option("files", *files, "Pair JSONL files")->required();
-  command->add_option("--root", options->root, "Media root (default: each file's directory)");
+  auto config_options = std::make_shared<ConfigOptions>();
+  command->add_option("--root", options->root,
+                      "Media root (default: the config's data.root, else each file's directory)");
   command->add_flag("--no-media-check", *no_media, "Check the records only");
-  command->callback([files, options, no_media] {
+  add_config_options(*command, *config_options);
+  command->callback([files, options, no_media, config_options] {
     data::ValidateOptions checked = *options;
     checked.check_media = !*no_media;
+    // With a config: every good record is also rendered and tokenized as its run does it.
+    std::optional<RunRendering> run;
+    std::unique_ptr<data::PairEncoder> encoder;
+    if (!config_options->path.empty() || !config_options->overrides.empty()) {
+      run = run_rendering(*config_options, "validate");
+      if (!run->tokenizer) {
+        throw UserError(
+            "omnirm data validate: the config has no data.tokenizer (nor "
+            "train.init_from); set one to render the records");
+      }
+      encoder =
+          std::make_unique<data::PairEncoder>(*run->tokenizer, std::numeric_limits<int32_t>::max(),
+                                              text::TruncationPolicy::truncate, run->media.layout);
+      if (run->media.minicpmo) encoder->set_minicpmo_layout(*run->media.minicpmo);
+      checked.encoder = encoder.get();
+    }
     int64_t bad = 0;
     int64_t problems = 0;
     for (const std::string& file : *files) {
+      if (run && options->root.empty()) checked.root = media_root_of(run->config, file);
       const data::ValidateSummary summary = data::validate_pairs_file(
           file, checked, [](const std::string& problem) { fmt::print("{}\n", problem); });
-      fmt::print("{}: {} records, {} bad, {} problems, {} media files checked\n", file,
+      fmt::print("{}: {} records, {} bad, {} problems, {} media files checked", file,
                  summary.records, summary.bad_records, summary.problems, summary.media_checked);
+      if (encoder) {
+        fmt::print("; {} rendered as the config's run renders them (longest pair {} tokens)",
+                   summary.rendered, summary.max_tokens);
+      }
+      fmt::print("\n");
       bad += summary.bad_records;
       problems += summary.problems;
     }
@@ -261,12 +323,13 @@ void add_stats(CLI::App& data) {
   command->add_option("file", *file, "Pair JSONL file")->required();
   add_config_options(*command, *config_options);
   command->callback([file, config_options] {
-    const Config config = load_config(config_options->path, config_options->overrides);
-    std::unique_ptr<text::Tokenizer> tokenizer;
-    if (!config.data.tokenizer.empty()) {
-      tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::load(config.data.tokenizer));
-    }
-    fmt::print("{}", data::format_stats(data::compute_stats(*file, tokenizer.get(), config.data)));
+    const RunRendering run = run_rendering(*config_options, "stats");
+    data::StatsMedia media;
+    media.layout = run.media.layout;
+    media.minicpmo = run.media.minicpmo;
+    media.root = media_root_of(run.config, *file);
+    fmt::print("{}", data::format_stats(
+                         data::compute_stats(*file, run.tokenizer.get(), run.config.data, media)));
   });
 }
 

@@ -139,10 +139,16 @@ constexpr ConfigKey kConfigKeys[] = {
                       "of a fixed pair count."),
     OMNIRM_CONFIG_KEY(data, token_cache, "Memoised tokenization (the same ids, faster)."),
     OMNIRM_CONFIG_KEY(data, video_fps,
-                      "Videos are sampled uniformly at no more than this many frames per second."),
+                      "Videos are sampled uniformly at no more than this many frames per second "
+                      "(under model.arch minicpmo by LLaMA-Factory's rule: "
+                      "[minicpmo.md](minicpmo.md))."),
     OMNIRM_CONFIG_KEY(data, video_frames,
                       "Frames taken from each video (the last one repeated for shorter clips); at "
-                      "most model.max_frames."),
+                      "most model.max_frames (minicpmo: at most this many, no repetition)."),
+    OMNIRM_CONFIG_KEY(data, video_max_pixels,
+                      "minicpmo: a sampled frame above this many pixels shrinks to fit (nearest "
+                      "neighbour), as the fork's video_resolution (256² in the recipe) does in "
+                      "LLaMA-Factory's plugin; omnirm's towers use model.image_size."),
     OMNIRM_CONFIG_KEY(data, media_cache_mb,
                       "Decoded media kept in memory, keyed by file content, so a file shared by "
                       "many pairs is decoded once; 0: no cache."),

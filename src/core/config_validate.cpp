@@ -11,7 +11,8 @@ void validate_config(const Config& config) {
   using namespace config_checks;
   validate_model(config.model);
   validate_data(config.data);
-  require(config.data.video_frames <= config.model.max_frames,
+  // MiniCPM-o's resampler has no temporal positions: its frames are images.
+  require(config.model.arch == "minicpmo" || config.data.video_frames <= config.model.max_frames,
           fmt::format("data.video_frames ({}) must not exceed model.max_frames ({}), the "
                       "temporal positions the resampler has",
                       config.data.video_frames, config.model.max_frames));

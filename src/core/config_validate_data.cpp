@@ -15,6 +15,7 @@ void validate_data(const DataConfig& data) {
   require_non_negative("data.micro_batch_tokens", data.micro_batch_tokens);
   require_positive_number("data.video_fps", data.video_fps);
   require_positive("data.video_frames", data.video_frames);
+  require_positive("data.video_max_pixels", data.video_max_pixels);
   require_non_negative("data.media_cache_mb", data.media_cache_mb);
 }
 

@@ -14,6 +14,7 @@
 #include "line_reader.h"
 #include "omnirm/core/error.h"
 #include "omnirm/data/jsonl_reader.h"
+#include "omnirm/data/loader.h"
 #include "omnirm/data/pair_encoder.h"
 #include "omnirm/data/token_cache.h"
 
@@ -76,7 +77,7 @@ LengthPercentiles percentiles(std::vector<int32_t>& values) {
 }
 
 DataStats compute_stats(const std::string& path, const text::Tokenizer* tokenizer,
-                        const DataConfig& config) {
+                        const DataConfig& config, const StatsMedia& media) {
   DataStats stats;
   stats.path = path;
   stats.max_length = config.max_length;
@@ -89,7 +90,8 @@ DataStats compute_stats(const std::string& path, const text::Tokenizer* tokenize
   int64_t closing_tokens = 0;
   if (tokenizer != nullptr) {
     encoder = std::make_unique<PairEncoder>(*tokenizer, std::numeric_limits<int32_t>::max(),
-                                            text::TruncationPolicy::truncate);
+                                            text::TruncationPolicy::truncate, media.layout);
+    if (media.minicpmo) encoder->set_minicpmo_layout(*media.minicpmo);
     cache = std::make_unique<TokenCache>(*tokenizer);
     closing_tokens = encoder->closing_tokens();
     stats.has_lengths = true;
@@ -109,24 +111,45 @@ DataStats compute_stats(const std::string& path, const text::Tokenizer* tokenize
       if (stats.problems.size() < kMaxProblems) stats.problems.emplace_back(problem.what());
       continue;
     }
+    // Media expanded (and, under MiniCPM-o, laid out from the files) before anything counts,
+    // so a record whose media cannot be laid out is a bad record here as in training.
+    std::optional<EncodedPair> encoded;
+    if (encoder) {
+      try {
+        EncodeCounts counts;
+        encoded = encode_pair(example, *encoder, counts, cache.get(), media.root, {});
+      } catch (const UserError& problem) {
+        ++stats.bad;
+        if (stats.problems.size() < kMaxProblems) {
+          stats.problems.emplace_back(example.origin + ": " + problem.what());
+        }
+        continue;
+      }
+    }
     ++stats.records;
     ++stats.per_task[example.task];
     ++stats.per_modality[modality_of(example)];
     if (example.preference == Preference::tie) ++stats.ties;
     if (example.margin != 0.0) ++stats.with_margin;
     if (!example.criteria.empty()) ++stats.with_criteria;
-    if (!encoder) continue;
+    if (!encoded) continue;
 
-    EncodeCounts counts;
-    std::optional<text::PairTokens> tokens = encoder->encode(example, counts, *cache);
-    prompt.push_back(static_cast<int32_t>(tokens->prompt.size()));
-    chosen.push_back(static_cast<int32_t>(tokens->chosen.size()));
-    rejected.push_back(static_cast<int32_t>(tokens->rejected.size()));
+    text::PairTokens& tokens = encoded->tokens;
+    prompt.push_back(static_cast<int32_t>(tokens.prompt.size()));
+    chosen.push_back(static_cast<int32_t>(tokens.chosen.size()));
+    rejected.push_back(static_cast<int32_t>(tokens.rejected.size()));
     pair.push_back(prompt.back() + chosen.back() + rejected.back());
+    const int64_t media_before = media.layout ? placeholder_tokens(tokens, *media.layout) : 0;
     const text::FitOutcome outcome =
-        text::fit_pair_to_length(*tokens, config.max_length, policy, closing_tokens);
-    if (outcome == text::FitOutcome::truncated) ++stats.truncated;
-    if (outcome == text::FitOutcome::dropped) ++stats.dropped;
+        text::fit_pair_to_length(tokens, config.max_length, policy, closing_tokens);
+    // As the training encoder: a cut through media drops the pair.
+    const bool media_cut = media.layout && outcome == text::FitOutcome::truncated &&
+                           placeholder_tokens(tokens, *media.layout) != media_before;
+    if (outcome == text::FitOutcome::dropped || media_cut) {
+      ++stats.dropped;
+    } else if (outcome == text::FitOutcome::truncated) {
+      ++stats.truncated;
+    }
   }
   stats.prompt = percentiles(prompt);
   stats.chosen = percentiles(chosen);

@@ -2,11 +2,13 @@
 // of each media part against the root (weakly_canonical, so symbolic links are followed).
 #include "omnirm/data/validate.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "line_reader.h"
 #include "omnirm/core/error.h"
 #include "omnirm/data/jsonl_reader.h"
+#include "omnirm/data/loader.h"
 
 namespace omnirm::data {
 namespace {
@@ -90,6 +92,23 @@ ValidateSummary validate_pairs_file(const std::string& path, const ValidateOptio
         }
         found += checker.check(example.chosen, "chosen.content");
         found += checker.check(example.rejected, "rejected.content");
+      }
+      if (options.encoder != nullptr && found == 0) {
+        try {
+          EncodeCounts counts;
+          const std::optional<EncodedPair> pair =
+              encode_pair(example, *options.encoder, counts, nullptr, root.string(), {});
+          if (pair) {
+            const text::PairTokens& t = pair->tokens;
+            summary.max_tokens = std::max(
+                summary.max_tokens,
+                static_cast<int64_t>(t.prompt.size() + t.chosen.size() + t.rejected.size()));
+          }
+          ++summary.rendered;
+        } catch (const UserError& problem) {
+          report(origin + ": " + problem.what());
+          found = 1;
+        }
       }
     } catch (const UserError& problem) {
       report(problem.what());

@@ -88,25 +88,65 @@ media::SliceOptions minicpmo_slicing(const ModelConfig& m) {
   return options;
 }
 
+// model.arch minicpmo: LLaMA-Factory's video sampling (linspace over the declared frames), the
+// frames at their decoded size and converted to RGB as PyAV converts them; the plugin's cap and
+// the processor's resize follow per frame.
+media::VideoOptions minicpmo_video(const Config& config) {
+  media::VideoOptions options;
+  options.max_fps = config.data.video_fps;
+  options.max_frames = static_cast<int>(config.data.video_frames);
+  options.max_side = 0;
+  options.sampling = media::VideoSampling::plugin_linspace;
+  options.rgb = media::VideoRgb::pyav;  // the plugin's frames come from PyAV's to_image
+  return options;
+}
+
+// A video frame is an image to MiniCPM-V's processor, with the plugin's max_slice_nums 2 and
+// its video area cap.
+media::SliceOptions minicpmo_frame_slicing(const Config& config) {
+  media::SliceOptions options = minicpmo_slicing(config.model);
+  options.max_slices = 2;
+  options.max_pixels = config.data.video_max_pixels;
+  return options;
+}
+
 // The shape of a media part for MiniCPM-o's layout; `part.path` is joined to the media root
 // already (data::encode_pair does it).
-data::MinicpmoPartShape minicpmo_shape(media::MediaCache& cache, const ModelConfig& m,
+data::MinicpmoPartShape minicpmo_shape(media::MediaCache& cache, const Config& config,
                                        const data::ContentPart& part) {
   const std::string& path = part.path;
   data::MinicpmoPartShape shape;
   if (part.type == "image" || part.type == "views") {
     const media::Image& image = *cache.image(path);
-    const media::SliceOptions options = minicpmo_slicing(m);
-    const media::Image capped = media::cap_image_area(image, options.max_pixels);
-    const media::SlicePlan plan = media::plan_slices(capped.width, capped.height, options);
+    const media::SliceOptions options = minicpmo_slicing(config.model);
+    const auto [width, height] = media::capped_size(image.width, image.height, options.max_pixels);
+    const media::SlicePlan plan = media::plan_slices(width, height, options);
     shape.grids.push_back({plan.grid_cols, plan.grid_rows});
+  } else if (part.type == "video") {
+    const media::SliceOptions options = minicpmo_frame_slicing(config);
+    for (const media::VideoFrame& frame : cache.video(path, minicpmo_video(config))->frames) {
+      const auto [width, height] =
+          media::capped_size(frame.image.width, frame.image.height, options.max_pixels);
+      const media::SlicePlan plan = media::plan_slices(width, height, options);
+      // The plugin lays a video out as one placeholder per slice, each with a frame's layout:
+      // a frame cut into slices has no consistent layout there, so it is refused, not guessed.
+      if (plan.grid_cols > 0) {
+        throw UserError(fmt::format(
+            "{}: a {}x{} frame (after data.video_max_pixels {}) would be cut into slices at "
+            "model.slice_resolution {}, which LLaMA-Factory's video layout cannot express; set "
+            "data.video_max_pixels to at most {}",
+            path, width, height, options.max_pixels, options.resolution,
+            int64_t(options.resolution) * options.resolution));
+      }
+      shape.grids.push_back({0, 0});
+    }
   } else if (part.type == "audio") {
     shape.audio_samples = static_cast<int64_t>(cache.audio(path)->samples.size());
   } else {
     throw UserError(path +
-                    ": the MiniCPM-o path takes images and audio (videos, meshes and "
-                    "views are not reproduced yet); remove the " +
-                    part.type + " part");
+                    ": the MiniCPM-o path takes images, videos and audio (MiniCPM-o has "
+                    "no encoder for " +
+                    part.type + " parts); remove the part or render it as images");
   }
   return shape;
 }
@@ -205,28 +245,38 @@ void MediaDecoder::decode_minicpmo(const std::string& type, const std::string& p
     }
     return;
   }
-  if (type != "image" && type != "views") {
+  if (type != "image" && type != "views" && type != "video") {
     throw UserError(path +
-                    ": the MiniCPM-o path takes images and audio (videos, meshes and views are "
-                    "not reproduced yet); remove the " +
-                    type + " part");
+                    ": the MiniCPM-o path takes images, videos and audio (MiniCPM-o has no "
+                    "encoder for " +
+                    type + " parts); remove the part or render it as images");
   }
-  const media::ImageSlices slices = media::slice_image(*cache_->image(path), minicpmo_slicing(m));
   const int64_t p = m.patch_size;
-  for (size_t s = 0; s < slices.values.size(); ++s) {
-    const int64_t h = slices.shapes[s][1] / p, w = slices.shapes[s][2] / p;
-    // [3, h·p, w·p] → [h·w, 3·p·p], each patch flattened channel-major (model::image_patches).
-    std::vector<float> patches(static_cast<size_t>(h * w * 3 * p * p));
-    const std::vector<float>& v = slices.values[s];
-    size_t out = 0;
-    for (int64_t r = 0; r < h; ++r)
-      for (int64_t c = 0; c < w; ++c)
-        for (int64_t ch = 0; ch < 3; ++ch)
-          for (int64_t y = 0; y < p; ++y)
-            for (int64_t x = 0; x < p; ++x)
-              patches[out++] = v[static_cast<size_t>((ch * h * p + r * p + y) * w * p + c * p + x)];
-    add(data::MediaKind::image, {h * w, 3 * p * p}, std::move(patches), {h, w});
+  auto add_slices = [&](data::MediaKind kind, const media::ImageSlices& slices) {
+    for (size_t s = 0; s < slices.values.size(); ++s) {
+      const int64_t h = slices.shapes[s][1] / p, w = slices.shapes[s][2] / p;
+      // [3, h·p, w·p] → [h·w, 3·p·p], each patch flattened channel-major (model::image_patches).
+      std::vector<float> patches(static_cast<size_t>(h * w * 3 * p * p));
+      const std::vector<float>& v = slices.values[s];
+      size_t out = 0;
+      for (int64_t r = 0; r < h; ++r)
+        for (int64_t c = 0; c < w; ++c)
+          for (int64_t ch = 0; ch < 3; ++ch)
+            for (int64_t y = 0; y < p; ++y)
+              for (int64_t x = 0; x < p; ++x)
+                patches[out++] =
+                    v[static_cast<size_t>((ch * h * p + r * p + y) * w * p + c * p + x)];
+      add(kind, {h * w, 3 * p * p}, std::move(patches), {h, w});
+    }
+  };
+  if (type == "video") {
+    // Each sampled frame an unsliced image (minicpmo_shape refused frames that would be cut).
+    const media::SliceOptions options = minicpmo_frame_slicing(config_);
+    for (const media::VideoFrame& frame : cache_->video(path, minicpmo_video(config_))->frames)
+      add_slices(data::MediaKind::video, media::slice_image(frame.image, options));
+    return;
   }
+  add_slices(data::MediaKind::image, media::slice_image(*cache_->image(path), minicpmo_slicing(m)));
 #else
   (void)segment;
   (void)items;
@@ -244,8 +294,9 @@ std::optional<data::MinicpmoLayoutOptions> MediaDecoder::minicpmo_layout() const
   options.query_num = m.image_tokens;
   options.chunk_seconds = m.audio_chunk_seconds;
   auto cache = cache_;
-  options.shape = [cache, m](const data::ContentPart& part) {
-    return minicpmo_shape(*cache, m, part);
+  const Config config = config_;
+  options.shape = [cache, config](const data::ContentPart& part) {
+    return minicpmo_shape(*cache, config, part);
   };
   return options;
 #else

@@ -226,13 +226,18 @@ SlicePlan plan_slices(int width, int height, const SliceOptions& o) {
   return plan;
 }
 
-Image cap_image_area(const Image& image, int64_t max_pixels) {
-  const int64_t area = static_cast<int64_t>(image.width) * image.height;
-  if (area <= max_pixels) return image;
+std::pair<int, int> capped_size(int width, int height, int64_t max_pixels) {
+  const int64_t area = static_cast<int64_t>(width) * height;
+  if (area <= max_pixels) return {width, height};
   const double factor = std::sqrt(static_cast<double>(max_pixels) / static_cast<double>(area));
-  const int width = static_cast<int>(image.width * factor);
-  const int height = static_cast<int>(image.height * factor);
-  return resize_nearest(image, std::max(width, 1), std::max(height, 1));
+  return {std::max(static_cast<int>(width * factor), 1),
+          std::max(static_cast<int>(height * factor), 1)};
+}
+
+Image cap_image_area(const Image& image, int64_t max_pixels) {
+  const auto [width, height] = capped_size(image.width, image.height, max_pixels);
+  if (width == image.width && height == image.height) return image;
+  return resize_nearest(image, width, height);
 }
 
 Image resize_like_pillow(const Image& image, int width, int height, bool nearest) {

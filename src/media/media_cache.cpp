@@ -9,8 +9,8 @@
 #include <stdexcept>
 
 #include "media_common.h"
-#include "omnirm/core/error.h"
 #include "omnirm/core/content_hash.h"
+#include "omnirm/core/error.h"
 
 namespace omnirm::media {
 namespace {
@@ -174,7 +174,9 @@ std::shared_ptr<const Video> MediaCache::video(const std::string& path,
                                                const VideoOptions& options) {
   const std::string key = digest_key("video", digest_path(path, limits_)) + "|" +
                           number(options.max_fps) + "|" + std::to_string(options.max_frames) + "|" +
-                          std::to_string(options.max_side) + "|" + number(options.directory_fps);
+                          std::to_string(options.max_side) + "|" + number(options.directory_fps) +
+                          "|" + std::to_string(static_cast<int>(options.sampling)) + "|" +
+                          std::to_string(static_cast<int>(options.rgb));
   return std::static_pointer_cast<const Video>(get_or_decode(key, [&](int64_t* bytes) {
     auto video = std::make_shared<const Video>(decode_video(path, options, limits_));
     *bytes = static_cast<int64_t>(video->byte_size());

@@ -4,8 +4,10 @@
 //      frame count and duration are checked before this pass; the counted frames are checked
 //      during it. A file with fewer frames or a shorter span than it declares is truncated.
 //   2. decoding in display order up to the last sampled frame; only sampled frames are
-//      converted to RGB (libswscale, the stream's colour matrix and range) and shrunk to
-//      max_side with the area filter.
+//      converted to RGB (libswscale: by default in the stream's colour matrix and range, or as
+//      PyAV converts, VideoRgb in video.h) and shrunk to max_side with the area filter.
+// The plugin's linspace rule reads the stream's declared frame count and duration (pass 1
+// checks that the file holds as many frames as it declares).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -87,7 +89,18 @@ void check_declared_values(const std::string& path, const AVFormatContext* forma
 struct FrameTimes {
   std::vector<double> timestamps;  // seconds, sorted
   double end_time = 0.0;
+  int64_t declared_frames = 0;     // the stream's nb_frames (0: not declared)
+  double declared_seconds = -1.0;  // the stream's own duration (-1: not declared)
 };
+
+// The stream's duration as the exact rational duration · time_base rounded once to a double,
+// as Python's float(Fraction) gives it to LLaMA-Factory's plugin; -1 when not declared.
+double stream_duration_seconds(const AVStream* stream) {
+  if (stream->duration == AV_NOPTS_VALUE || stream->duration <= 0) return -1.0;
+  const AVRational base = stream->time_base;
+  if (base.den <= 0) return -1.0;
+  return static_cast<double>(stream->duration * base.num) / static_cast<double>(base.den);
+}
 
 // Pass 1: reads every packet of the stream without decoding.
 FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, int stream_index,
@@ -128,6 +141,8 @@ FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, in
                                    : 0.0);
   }
   times.end_time = end_time;
+  times.declared_frames = std::max<int64_t>(stream->nb_frames, 0);
+  times.declared_seconds = stream_duration_seconds(stream);
 
   const auto found = static_cast<int64_t>(times.timestamps.size());
   if (stream->nb_frames > 0 && found < stream->nb_frames) {
@@ -147,21 +162,24 @@ FrameTimes scan_frame_times(const std::string& path, AVFormatContext* format, in
   return times;
 }
 
-Image frame_to_rgb(const std::string& path, const AVFrame* frame, Converter* converter,
-                   const MediaLimits& limits) {
+Image frame_to_rgb(const std::string& path, const AVFrame* frame, VideoRgb rgb,
+                   Converter* converter, const MediaLimits& limits) {
   detail::check_declared_size(path, frame->width, frame->height, limits);
+  const int flags =
+      rgb == VideoRgb::pyav ? SWS_BILINEAR : SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT;
   converter->context = sws_getCachedContext(
       converter->context, frame->width, frame->height, static_cast<AVPixelFormat>(frame->format),
-      frame->width, frame->height, AV_PIX_FMT_RGB24,
-      SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
+      frame->width, frame->height, AV_PIX_FMT_RGB24, flags, nullptr, nullptr, nullptr);
   if (converter->context == nullptr) {
     fail(path, "cannot convert the video's pixel format", kReencode);
   }
-  const int matrix =
-      frame->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : frame->colorspace;
-  const int full_range_source = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
-  sws_setColorspaceDetails(converter->context, sws_getCoefficients(matrix), full_range_source,
-                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  if (rgb == VideoRgb::accurate) {
+    const int matrix =
+        frame->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_DEFAULT : frame->colorspace;
+    const int full_range_source = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
+    sws_setColorspaceDetails(converter->context, sws_getCoefficients(matrix), full_range_source,
+                             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  }
   Image image;
   image.width = frame->width;
   image.height = frame->height;
@@ -196,7 +214,7 @@ void decode_wanted_frames(const std::string& path, const std::vector<int64_t>& w
         fail(path, "corrupt video data (" + detail::av_error_text(status) + ")", kReencode);
       }
       if (wanted_set.count(decoded)) {
-        Image image = frame_to_rgb(path, frame.get(), &converter, limits);
+        Image image = frame_to_rgb(path, frame.get(), options.rgb, &converter, limits);
         if (video->frames.empty()) {
           video->source_width = image.width;
           video->source_height = image.height;
@@ -269,7 +287,13 @@ Video decode_video(const std::string& path, const VideoOptions& options,
          "cut the video or raise the media duration limit");
   }
   const std::vector<int64_t> wanted =
-      sample_frame_indices(times.timestamps, times.end_time, options);
+      options.sampling == VideoSampling::plugin_linspace
+          ? detail::plugin_indices_present(
+                path, times.declared_frames,
+                // A frame count without a duration: the plugin would fail; the frames' span.
+                times.declared_seconds >= 0 ? times.declared_seconds : video.duration_seconds,
+                video.source_frame_count, options)
+          : sample_frame_indices(times.timestamps, times.end_time, options);
   decode_wanted_frames(path, wanted, times.timestamps.front(), options, limits, &video);
   return video;
 }

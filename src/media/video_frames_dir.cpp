@@ -61,7 +61,12 @@ Video decode_frame_directory(const std::string& path, const VideoOptions& option
   Video video;
   video.source_frame_count = static_cast<int64_t>(files.size());
   video.duration_seconds = duration;
-  for (const int64_t index : sample_frame_indices(timestamps, duration, options)) {
+  const auto count = static_cast<int64_t>(files.size());
+  const std::vector<int64_t> wanted =
+      options.sampling == VideoSampling::plugin_linspace
+          ? plugin_indices_present(path, count, duration, count, options)
+          : sample_frame_indices(timestamps, duration, options);
+  for (const int64_t index : wanted) {
     const std::string file =
         (std::filesystem::path(path) / files[static_cast<size_t>(index)]).string();
     Image image = decode_image(file, {}, limits);

@@ -7,10 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <system_error>
 
 #include "omnirm/core/error.h"
 #include "omnirm/data/example.h"
+#include "omnirm/data/minicpmo_layout.h"
 #include "omnirm/text/chat_template.h"
 
 namespace omnirm::serve {
@@ -70,6 +73,17 @@ RequestEncoder::RequestEncoder(const Config& config, const text::Tokenizer& toke
   media::MediaLimits media_limits;
   media_limits.max_file_bytes = limits.max_media_bytes;
   decoder_ = std::make_unique<infer::MediaDecoder>(config, media_limits);
+  if (config.model.arch == "minicpmo") {
+    minicpmo_ = decoder_->minicpmo_layout();
+    if (!minicpmo_) {  // no media decoding in this build: text still takes MiniCPM-o's template
+      minicpmo_.emplace();
+      minicpmo_->shape = [](const data::ContentPart& part) -> data::MinicpmoPartShape {
+        throw UserError(part.path +
+                        ": the MiniCPM-o path decodes its media itself and this build has no "
+                        "media decoding (GPU build profile); use a full build");
+      };
+    }
+  }
 }
 
 RequestEncoder::~RequestEncoder() {
@@ -79,7 +93,28 @@ RequestEncoder::~RequestEncoder() {
   }
 }
 
+void RequestEncoder::check_lengths(const infer::ScoringRow& row) const {
+  const auto prompt_length = static_cast<int64_t>(row.prompt.size());
+  for (size_t i = 0; i < row.responses.size(); ++i) {
+    const auto length = static_cast<int64_t>(row.responses[i].size());
+    if (prompt_length + length > limits_.max_length) {
+      fail("responses[" + std::to_string(i) + "]",
+           "prompt (" + std::to_string(prompt_length) + " tokens, criteria and media included) + " +
+               "response (" + std::to_string(length) +
+               " tokens) exceed the model's max_length of " + std::to_string(limits_.max_length) +
+               " tokens; shorten them");
+    }
+  }
+  if (row.tokens() > limits_.max_request_tokens) {
+    fail("responses", "the request is " + std::to_string(row.tokens()) +
+                          " tokens (prompt once + every response), over the batch budget of " +
+                          std::to_string(limits_.max_request_tokens) +
+                          " (server option --max-batch-tokens); send fewer responses per request");
+  }
+}
+
 infer::ScoringRow RequestEncoder::tokenize(const ScoreRequest& request) const {
+  if (minicpmo_) return encode_minicpmo(request, false);
   const bool has_media = !media_parts(request).empty();
   if (has_media && !layout_) {
     const RequestPart& part = *media_parts(request).front().part;
@@ -98,31 +133,18 @@ infer::ScoringRow RequestEncoder::tokenize(const ScoreRequest& request) const {
     throw BadRequest(error.what());  // the template's own check names prompt[i].role
   }
   if (layout_) data::expand_placeholders(row.prompt, *layout_);
-  const auto prompt_length = static_cast<int64_t>(row.prompt.size());
-  for (size_t i = 0; i < request.responses.size(); ++i) {
-    std::vector<int32_t> ids = tokenizer_.encode(
-        text::render_response(data::render_parts(content_parts(request.responses[i]))));
+  for (const std::vector<RequestPart>& response : request.responses) {
+    std::vector<int32_t> ids =
+        tokenizer_.encode(text::render_response(data::render_parts(content_parts(response))));
     if (layout_) data::expand_placeholders(ids, *layout_);
-    const auto length = static_cast<int64_t>(ids.size());
-    if (prompt_length + length > limits_.max_length) {
-      fail("responses[" + std::to_string(i) + "]",
-           "prompt (" + std::to_string(prompt_length) + " tokens, criteria and media included) + " +
-               "response (" + std::to_string(length) +
-               " tokens) exceed the model's max_length of " + std::to_string(limits_.max_length) +
-               " tokens; shorten them");
-    }
     row.responses.push_back(std::move(ids));
   }
-  if (row.tokens() > limits_.max_request_tokens) {
-    fail("responses", "the request is " + std::to_string(row.tokens()) +
-                          " tokens (prompt once + every response), over the batch budget of " +
-                          std::to_string(limits_.max_request_tokens) +
-                          " (server option --max-batch-tokens); send fewer responses per request");
-  }
+  check_lengths(row);
   return row;
 }
 
 infer::ScoringRow RequestEncoder::encode(const ScoreRequest& request) const {
+  if (minicpmo_) return encode_minicpmo(request, true);
   infer::ScoringRow row = tokenize(request);
   for (const MediaPartRef& ref : media_parts(request)) {
     row.media.push_back(decode_part(*ref.part, ref.segment));
@@ -145,50 +167,52 @@ std::string RequestEncoder::resolve_path(const RequestPart& part) const {
   return resolved.string();
 }
 
-data::MediaItem RequestEncoder::decode_part(const RequestPart& part, int8_t segment) const {
+void RequestEncoder::check_adapter(const RequestPart& part) const {
   if (const std::string key = decoder_->missing_adapter_key(part.type); !key.empty()) {
     fail(part.field + ".type",
          "this model has no adapter for " + part.type + " media (" + key + " is 0)");
   }
-  ScratchFile scratch;
-  std::string path;
-  if (!part.path.empty()) {
-    path = resolve_path(part);
-  } else {
-    {
-      std::lock_guard<std::mutex> lock(scratch_mutex_);
-      if (scratch_dir_.empty()) {
-        std::string pattern = (fs::temp_directory_path() / "omnirm-serve-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-          throw std::runtime_error(std::string("cannot create a scratch directory for inline "
-                                               "media: ") +
-                                   std::strerror(errno));
-        }
-        scratch_dir_ = pattern;
+}
+
+std::string RequestEncoder::media_file(const RequestPart& part, std::string* scratch_path) const {
+  if (!part.path.empty()) return resolve_path(part);
+  {
+    std::lock_guard<std::mutex> lock(scratch_mutex_);
+    if (scratch_dir_.empty()) {
+      std::string pattern = (fs::temp_directory_path() / "omnirm-serve-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error(std::string("cannot create a scratch directory for inline "
+                                             "media: ") +
+                                 std::strerror(errno));
       }
+      scratch_dir_ = pattern;
     }
-    const std::string suffix = part.type == "mesh" ? mesh_suffix(part.data) : ".media";
-    std::string pattern = scratch_dir_ + "/part-XXXXXX" + suffix;
-    const int fd = ::mkstemps(pattern.data(), static_cast<int>(suffix.size()));
-    if (fd < 0) {
+  }
+  const std::string suffix = part.type == "mesh" ? mesh_suffix(part.data) : ".media";
+  std::string pattern = scratch_dir_ + "/part-XXXXXX" + suffix;
+  const int fd = ::mkstemps(pattern.data(), static_cast<int>(suffix.size()));
+  if (fd < 0) {
+    throw std::runtime_error(std::string("cannot write inline media: ") + std::strerror(errno));
+  }
+  *scratch_path = pattern;
+  size_t written = 0;
+  while (written < part.data.size()) {
+    const ssize_t n = ::write(fd, part.data.data() + written, part.data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
       throw std::runtime_error(std::string("cannot write inline media: ") + std::strerror(errno));
     }
-    scratch.path = pattern;
-    size_t written = 0;
-    while (written < part.data.size()) {
-      const ssize_t n = ::write(fd, part.data.data() + written, part.data.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ::close(fd);
-        throw std::runtime_error(std::string("cannot write inline media: ") + std::strerror(errno));
-      }
-      written += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    path = scratch.path;
+    written += static_cast<size_t>(n);
   }
+  ::close(fd);
+  return pattern;
+}
+
+void RequestEncoder::decode_guarded(const RequestPart& part, const std::string& path,
+                                    const std::function<void()>& decode) const {
   try {
-    return decoder_->decode(part.type, path, segment);
+    decode();
   } catch (const UserError& error) {
     // The decoder names the file; a client knows its part by the field, and an inline part's
     // scratch name means nothing to it.
@@ -199,6 +223,65 @@ data::MediaItem RequestEncoder::decode_part(const RequestPart& part, int8_t segm
   } catch (const std::exception& error) {
     fail(part.field, part.type + " cannot be decoded: " + error.what());
   }
+}
+
+data::MediaItem RequestEncoder::decode_part(const RequestPart& part, int8_t segment) const {
+  check_adapter(part);
+  ScratchFile scratch;
+  const std::string path = media_file(part, &scratch.path);
+  data::MediaItem item;
+  decode_guarded(part, path, [&] { item = decoder_->decode(part.type, path, segment); });
+  return item;
+}
+
+infer::ScoringRow RequestEncoder::encode_minicpmo(const ScoreRequest& request, bool decode) const {
+  const std::vector<MediaPartRef> refs = media_parts(request);
+  if (!refs.empty() && !layout_) {
+    fail(refs.front().part->field,
+         "this model has no media adapter (model.vision_layers and audio_layers are 0); it "
+         "scores text only");
+  }
+  // Every media part as a file first: MiniCPM-o's layout of a part depends on its decoded size.
+  std::vector<ScratchFile> scratch(refs.size());
+  std::map<const RequestPart*, std::string> files;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const RequestPart& part = *refs[i].part;
+    check_adapter(part);
+    const std::string path = media_file(part, &scratch[i].path);
+    files[&part] = path;
+    decode_guarded(part, path, [&] { minicpmo_->shape(data::ContentPart{part.type, "", path}); });
+  }
+  auto render = [&](const std::vector<RequestPart>& parts) {
+    std::vector<data::ContentPart> out;
+    for (const RequestPart& part : parts) {
+      out.push_back(data::ContentPart{part.type, part.text,
+                                      part.is_media() ? files.at(&part) : std::string()});
+    }
+    return data::minicpmo_render_parts(out, *minicpmo_);
+  };
+  std::vector<text::ChatTurn> turns;
+  for (const RequestTurn& turn : request.turns) {
+    turns.push_back(text::ChatTurn{turn.role, render(turn.content)});
+  }
+  infer::ScoringRow row;
+  try {
+    row.prompt = tokenizer_.encode(text::render_prompt_minicpmo(request.criteria, turns));
+  } catch (const UserError& error) {
+    throw BadRequest(error.what());  // the template's own check names prompt[i].role
+  }
+  for (const std::vector<RequestPart>& response : request.responses) {
+    row.responses.push_back(tokenizer_.encode(text::render_response(render(response))));
+  }
+  check_lengths(row);
+  if (decode) {
+    for (const MediaPartRef& ref : refs) {
+      const std::string& path = files.at(ref.part);
+      decode_guarded(*ref.part, path, [&] {
+        decoder_->decode_minicpmo(ref.part->type, path, ref.segment, row.media);
+      });
+    }
+  }
+  return row;
 }
 
 }  // namespace omnirm::serve

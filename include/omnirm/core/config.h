@@ -102,7 +102,10 @@ struct DataConfig {
   bool token_cache = true;         // memoised tokenization (same ids, faster)
   double video_fps = 2.0;          // videos are sampled at most this many frames per second
   int64_t video_frames = 4;        // frames taken from each video (at most model.max_frames)
-  int64_t media_cache_mb = 256;    // decoded media kept in memory; 0: no cache
+  // model.arch minicpmo: a sampled frame above this many pixels is shrunk (nearest neighbour)
+  // to fit, as LLaMA-Factory's video_max_pixels does; omnirm's towers use model.image_size.
+  int64_t video_max_pixels = 256 * 256;
+  int64_t media_cache_mb = 256;  // decoded media kept in memory; 0: no cache
   // A directory of decoded media (data/media_store.h): read before decoding, filled with what
   // is decoded; the only media source of a build without decoders. Empty: none.
   std::string media_store = "";

@@ -4,7 +4,8 @@
 // many requests, is decoded once) and, with data.media_store, a store of decoded media on disk
 // (data/media_store.h). The loader's hook decodes each pair's media on its worker threads; the
 // reward server decodes each request's. Under model.arch minicpmo a file becomes several items
-// (an image's slices, an audio clip's 30 s chunks) and the layout is MiniCPM-o's.
+// (an image's slices, a video's sampled frames, an audio clip's 30 s chunks) and the layout is
+// MiniCPM-o's.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +48,10 @@ class MediaDecoder {
   data::MediaItem decode(const std::string& type, const std::string& path, int8_t segment) const;
 
   // model.arch minicpmo: the items of one part, appended to `items` — each slice of an image
-  // as its patches with its grid, each 30 s chunk of audio as its Whisper features. Throws
-  // like decode(); the MiniCPM-o path always decodes (no store).
+  // as its patches with its grid, each frame of a video (sampled by LLaMA-Factory's rule,
+  // capped at data.video_max_pixels) as one unsliced image of kind video, each 30 s chunk of
+  // audio as its Whisper features. Throws like decode(); the MiniCPM-o path always decodes (no
+  // store).
   void decode_minicpmo(const std::string& type, const std::string& path, int8_t segment,
                        std::vector<data::MediaItem>& items) const;
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "omnirm/media/image.h"
@@ -39,6 +40,8 @@ SlicePlan plan_slices(int width, int height, const SliceOptions& options);
 
 // The plugin's area cap: the image shrunk by nearest neighbour when width·height > max_pixels.
 Image cap_image_area(const Image& image, int64_t max_pixels);
+// The size cap_image_area gives a width x height image, as {width, height}.
+std::pair<int, int> capped_size(int width, int height, int64_t max_pixels);
 
 // Pillow's resize of an RGB image: Image.NEAREST (nearest = true) or Image.BICUBIC.
 Image resize_like_pillow(const Image& image, int width, int height, bool nearest);

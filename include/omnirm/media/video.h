@@ -10,6 +10,14 @@
 // Targets are at least 1/max_fps apart, so the fps cap holds; if two targets fall on the same
 // frame (irregular timestamps) it is taken once. A frame directory is a video at
 // `directory_fps` frames per second (frame k at k / directory_fps).
+//
+// The MiniCPM-o path samples as LLaMA-Factory's multimodal plugin does instead
+// (VideoSampling::plugin_linspace, plugin_frame_indices): from the frame count M and the
+// duration D the stream declares (a frame directory declares its file count and
+// count / directory_fps), n = min(M, max_frames, floor(D · max_fps)) frames at
+// linspace(0, M − 1, n) truncated to integers, first and last included; a stream that declares
+// no frame count (Matroska / WebM) gives its first max_frames frames. Frames are counted in
+// display order as the decoder returns them.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +29,29 @@
 
 namespace omnirm::media {
 
+enum class VideoSampling {
+  uniform,          // omnirm's rule: middles of equal time slices (above)
+  plugin_linspace,  // LLaMA-Factory's: linspace over the declared frame count (above)
+};
+
+// How a decoded YUV frame becomes RGB (RGB-coded video is copied either way).
+enum class VideoRgb {
+  // libswscale with accurate rounding and full chroma interpolation, in the stream's own
+  // colour matrix and range.
+  accurate,
+  // As PyAV's VideoFrame.to_image gives LLaMA-Factory's plugin its frames: libswscale's
+  // defaults (bilinear flags, so its unscaled fast path: chroma replicated, BT.601 unless the
+  // pixel format says full range), whatever matrix the stream declares.
+  pyav,
+};
+
 struct VideoOptions {
   double max_fps = 2.0;        // never sample more densely than this
   int max_frames = 4;          // never more frames than this
   int max_side = 256;          // frames are shrunk to fit (area filter); 0 keeps their size
   double directory_fps = 2.0;  // frame rate assumed for a directory of image frames
+  VideoSampling sampling = VideoSampling::uniform;
+  VideoRgb rgb = VideoRgb::accurate;
 };
 
 struct VideoFrame {
@@ -58,6 +84,12 @@ Video decode_video(const std::string& path, const VideoOptions& options = {},
 // The sampling rule alone: indices into `timestamps` (sorted ascending, seconds) of the
 // frames to take, for a video ending at `end_time`.
 std::vector<int64_t> sample_frame_indices(const std::vector<double>& timestamps, double end_time,
+                                          const VideoOptions& options);
+
+// The plugin's rule alone: the indices for a stream that declares `declared_frames` frames
+// (0: not declared) over `declared_seconds` (ignored when no frame count is declared). Empty
+// when floor(declared_seconds · max_fps) is 0; the caller decides what that means.
+std::vector<int64_t> plugin_frame_indices(int64_t declared_frames, double declared_seconds,
                                           const VideoOptions& options);
 
 }  // namespace omnirm::media

@@ -88,6 +88,7 @@ void expect_same_config(const Config& expected, const Config& actual) {
   EXPECT_EQ(expected.data.token_cache, actual.data.token_cache);
   EXPECT_EQ(expected.data.video_fps, actual.data.video_fps);
   EXPECT_EQ(expected.data.video_frames, actual.data.video_frames);
+  EXPECT_EQ(expected.data.video_max_pixels, actual.data.video_max_pixels);
   EXPECT_EQ(expected.data.media_cache_mb, actual.data.media_cache_mb);
   EXPECT_EQ(expected.data.media_store, actual.data.media_store);
 
@@ -204,6 +205,7 @@ Config every_key_changed() {
   c.data.token_cache = false;
   c.data.video_fps = 2.0 / 3.0;
   c.data.video_frames = 8;
+  c.data.video_max_pixels = 3136;
   c.data.media_cache_mb = 0;
   c.data.media_store = "cache/media store";
 
@@ -344,6 +346,7 @@ data:
   token_cache: false
   video_fps: 0.6666666666666666
   video_frames: 8
+  video_max_pixels: 3136
   media_cache_mb: 0
   media_store: cache/media store
 train:

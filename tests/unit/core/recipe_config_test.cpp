@@ -29,6 +29,8 @@ TEST(RecipeConfig, OmniRewardBtIsThePapersRecipe) {
   EXPECT_TRUE(c.model.freeze_audio);
   EXPECT_EQ(c.data.max_length, 18000);
   EXPECT_EQ(c.data.video_frames, 4);
+  EXPECT_DOUBLE_EQ(c.data.video_fps, 2.0);
+  EXPECT_EQ(c.data.video_max_pixels, 256 * 256);
   EXPECT_EQ(c.train.epochs, 2);
   EXPECT_EQ(c.train.global_batch_pairs, 64);
   EXPECT_EQ(c.train.micro_batch_pairs, 1);

@@ -3,8 +3,9 @@
 // and MiniCPM-o's media layout, tokenized by omnirm's BPE tokenizer on the fixture's
 // tokenizer.json, give exactly the token ids LLaMA-Factory's pairwise processor gave for each
 // sequence (prompt + one response). The media shapes the layout depends on (each image's slice
-// grid, each clip's sample count) are the reference's own; their computation from the files is
-// tested in tests/unit/media/minicpmo_media_test.cpp.
+// grid, each video's sampled frames, each clip's sample count) are the reference's own; their
+// computation from the files is tested in tests/unit/media/minicpmo_media_test.cpp and
+// minicpmo_video_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -63,6 +64,14 @@ TEST(MinicpmoLayout, EveryCaseTokenizesToTheReferenceIds) {
           shapes.push_back(shape);
         }
       }
+      if (seq.contains("video_grids")) {  // one grid per sampled frame of each video
+        for (const auto& frames : seq["video_grids"]) {
+          omnirm::data::MinicpmoPartShape shape;
+          for (const auto& grid : frames)
+            shape.grids.emplace_back(grid[0].get<int>(), grid[1].get<int>());
+          shapes.push_back(shape);
+        }
+      }
       if (seq.contains("audio_samples")) {
         for (const auto& samples : seq["audio_samples"]) {
           omnirm::data::MinicpmoPartShape shape;
@@ -90,7 +99,7 @@ TEST(MinicpmoLayout, EveryCaseTokenizesToTheReferenceIds) {
       ++sequences;
     }
   }
-  EXPECT_EQ(sequences, 28);
+  EXPECT_EQ(sequences, 34);
 }
 
 // An Omni-RewardBench record (its own layout: prompt, image_path, response1/2, criteria,

@@ -1,10 +1,12 @@
 // The MiniCPM-o path end to end against the reference pipeline (tests/fixtures/minicpmo/, from
 // tools/make_minicpmo_fixtures.py): omnirm reads the fixture's pair records, decodes their
-// PNG and FLAC files itself, slices and renders them with the minicpm_o template and
+// PNG, MP4 / MKV and FLAC files itself, slices and renders them with the minicpm_o template and
 // MiniCPM-o's layout, tokenizes with the fixture's tokenizer.json, packs the pairs in the
 // pair-prefix layout (the prompt and its media encoded once for both responses) and in the
 // two-sequence layout, and scores them with the fixture's MiniCPM-o checkpoint: every reward
-// equals the reward the reference computed for that sequence within 1e-4 (fp32).
+// equals the reward the reference computed for that sequence within 1e-4 (fp32), the 4:2:0
+// video's included (its frames converted to RGB as PyAV converts them:
+// tests/unit/media/minicpmo_video_test.cpp).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -24,6 +26,7 @@
 #include "omnirm/train/dataset.h"
 #include "omnirm/train/media_hook.h"
 #include "support/host_reads.h"
+#include "support/test_support.h"
 
 namespace {
 
@@ -31,19 +34,29 @@ std::string fixture(const std::string& name) {
   return std::string(OMNIRM_SOURCE_DIR) + "/tests/fixtures/minicpmo/" + name;
 }
 
-TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
-  if (!omnirm::train::media_decoding_available()) {
-    GTEST_SKIP() << "this build has no media decoding (GPU build profile)";
-  }
+// The fixture's model and data settings: its config.json, tokenizer, and the frame cap the
+// reference ran with (56², the tiny slice resolution's square).
+omnirm::Config fixture_config() {
   omnirm::Config config;
   config.model = omnirm::io::load_hf_model_config(fixture("config.json"));
   config.data.tokenizer = fixture("tokenizer.json");
   config.data.max_length = 4096;
   config.data.media_cache_mb = 64;
+  config.data.video_max_pixels = 56 * 56;
+  return config;
+}
+
+constexpr int64_t kPairs = 17;
+
+TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
+  if (!omnirm::train::media_decoding_available()) {
+    GTEST_SKIP() << "this build has no media decoding (GPU build profile)";
+  }
+  const omnirm::Config config = fixture_config();
   const omnirm::text::Tokenizer tokenizer = omnirm::text::Tokenizer::load(config.data.tokenizer);
   const omnirm::train::EncodedDataset dataset =
       omnirm::train::load_encoded_dataset(fixture("pairs.jsonl"), tokenizer, config, false);
-  ASSERT_EQ(dataset.size(), 14) << dataset.summary_line();
+  ASSERT_EQ(dataset.size(), kPairs) << dataset.summary_line();
 
   omnirm::model::RewardModel model(config.model, config.model.vocab_size);
   model->eval();
@@ -74,9 +87,10 @@ TEST(MinicpmoPath, RewardsOfEveryPairMatchTheReferenceInBothLayouts) {
         const double rejected = cases[pair.id]["rejected"]["reward"].get<double>();
         const double got_chosen = out.chosen[static_cast<int64_t>(i)].item<double>();
         const double got_rejected = out.rejected[static_cast<int64_t>(i)].item<double>();
-        EXPECT_NEAR(got_chosen, chosen, 1e-4);
-        EXPECT_NEAR(got_rejected, rejected, 1e-4);
-        worst = std::max({worst, std::abs(got_chosen - chosen), std::abs(got_rejected - rejected)});
+        const double diff =
+            std::max(std::abs(got_chosen - chosen), std::abs(got_rejected - rejected));
+        EXPECT_LT(diff, 1e-4) << pair.id;
+        worst = std::max(worst, diff);
       }
     }
     std::printf("[minicpmo] end-to-end rewards max |diff| %.3g (%s)\n", worst,
@@ -88,10 +102,7 @@ TEST(MinicpmoPath, TokenIdsOfEveryPairAreTheReferences) {
   if (!omnirm::train::media_decoding_available()) {
     GTEST_SKIP() << "this build has no media decoding (GPU build profile)";
   }
-  omnirm::Config config;
-  config.model = omnirm::io::load_hf_model_config(fixture("config.json"));
-  config.data.tokenizer = fixture("tokenizer.json");
-  config.data.max_length = 4096;
+  const omnirm::Config config = fixture_config();
   const omnirm::text::Tokenizer tokenizer = omnirm::text::Tokenizer::load(config.data.tokenizer);
   const omnirm::train::EncodedDataset dataset =
       omnirm::train::load_encoded_dataset(fixture("pairs.jsonl"), tokenizer, config, false);
@@ -113,9 +124,7 @@ TEST(MinicpmoPath, AnImageWhoseSlicesExceedMaxLengthFollowsTruncationAndIsCounte
   if (!omnirm::train::media_decoding_available()) {
     GTEST_SKIP() << "this build has no media decoding (GPU build profile)";
   }
-  omnirm::Config config;
-  config.model = omnirm::io::load_hf_model_config(fixture("config.json"));
-  config.data.tokenizer = fixture("tokenizer.json");
+  omnirm::Config config = fixture_config();
   config.data.max_length = 300;  // the nine-slice image alone takes 10 x 66 tokens
   const omnirm::text::Tokenizer tokenizer = omnirm::text::Tokenizer::load(config.data.tokenizer);
   for (const char* policy : {"truncate", "drop"}) {
@@ -124,7 +133,7 @@ TEST(MinicpmoPath, AnImageWhoseSlicesExceedMaxLengthFollowsTruncationAndIsCounte
         omnirm::train::load_encoded_dataset(fixture("pairs.jsonl"), tokenizer, config, false);
     SCOPED_TRACE(policy);
     EXPECT_GT(dataset.encode.dropped, 0);
-    EXPECT_EQ(dataset.size() + dataset.encode.dropped, 14);
+    EXPECT_EQ(dataset.size() + dataset.encode.dropped, kPairs);
     for (const omnirm::data::EncodedPair& pair : dataset.pairs) {
       EXPECT_NE(pair.id, "image_nine_slices");
       EXPECT_LE(int64_t(pair.tokens.prompt.size() +
@@ -132,6 +141,33 @@ TEST(MinicpmoPath, AnImageWhoseSlicesExceedMaxLengthFollowsTruncationAndIsCounte
                 300);
     }
   }
+}
+
+// A frame the plugin would have to cut into slices (above model.slice_resolution² after the
+// frame cap) has no layout in LLaMA-Factory's video placeholders: the record is refused with the
+// key to change, or skipped and counted under data.on_bad_record: skip.
+TEST(MinicpmoPath, AVideoWhoseFramesWouldBeSlicedIsRefusedNamingTheFrameCap) {
+  if (!omnirm::train::media_decoding_available()) {
+    GTEST_SKIP() << "this build has no media decoding (GPU build profile)";
+  }
+  omnirm::Config config = fixture_config();
+  config.data.video_max_pixels = 256 * 256;  // the recipe's cap, above the tiny model's 56²
+  const omnirm::text::Tokenizer tokenizer = omnirm::text::Tokenizer::load(config.data.tokenizer);
+  const std::string message = omnirm::testing::user_error_of([&] {
+    omnirm::train::load_encoded_dataset(fixture("pairs.jsonl"), tokenizer, config, false);
+  });
+  EXPECT_NE(message.find("pairs.jsonl:15"), std::string::npos) << message;
+  EXPECT_NE(message.find("clip_rgb.mp4: a 96x64 frame"), std::string::npos) << message;
+  EXPECT_NE(message.find("set data.video_max_pixels to at most 3136"), std::string::npos)
+      << message;
+
+  config.data.on_bad_record = "skip";
+  const omnirm::train::EncodedDataset dataset =
+      omnirm::train::load_encoded_dataset(fixture("pairs.jsonl"), tokenizer, config, false);
+  // Only clip_rgb's 96 x 64 frames exceed 56² pixels (clip_yuv's are 64 x 48, t2v's 40 x 48
+  // and 48 x 40).
+  EXPECT_EQ(dataset.size(), kPairs - 1);
+  EXPECT_EQ(dataset.read.skipped, 1);
 }
 
 }  // namespace

@@ -3,11 +3,9 @@
 // on the replicated path and through the sharded optimizer with bf16 parameters; on a GPU
 // (skipped without one) CUDA's sync-debug mode turns any synchronising call into an error.
 #include <ATen/ATen.h>
-#include <ATen/record_function.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
-#include <atomic>
 #include <string>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "omnirm/train/step.h"
 #include "omnirm/train/trainer.h"
 #include "omnirm/train/zero_training.h"
+#include "support/host_reads.h"
 
 #if __has_include(<c10/cuda/CUDAFunctions.h>)
 #include <c10/cuda/CUDAFunctions.h>
@@ -23,28 +22,6 @@
 #endif
 
 namespace {
-
-std::atomic<int64_t> host_reads{0};
-
-std::unique_ptr<at::ObserverContext> count_host_reads(const at::RecordFunction& fn) {
-  const std::string name = fn.name();
-  if (name == "aten::_local_scalar_dense" || name == "aten::item") ++host_reads;
-  return nullptr;
-}
-
-// Counts host reads in this thread while alive.
-class HostReadCounter {
- public:
-  HostReadCounter() {
-    host_reads = 0;
-    handle_ = at::addThreadLocalCallback(at::RecordFunctionCallback(&count_host_reads));
-  }
-  ~HostReadCounter() { at::removeCallback(handle_); }
-  int64_t count() const { return host_reads.load(); }
-
- private:
-  at::CallbackHandle handle_;
-};
 
 omnirm::Config tiny_config() {
   omnirm::Config config;
@@ -104,7 +81,7 @@ int64_t host_reads_of_steps(const omnirm::Config& config, at::Device device,
   omnirm::train::IntervalStats interval;
   int64_t reads = 0;
   for (int step = 0; step < 3; ++step) {
-    HostReadCounter counter;
+    const omnirm::testing::HostReadCounter counter;
     omnirm::train::StepStats stats;
     {
       SyncDebugError debug(sync_debug && step > 0);  // the first step allocates and selects
@@ -135,7 +112,7 @@ TEST(StepSync, TheShardedStepReadsNothingOnTheHost) {
 }
 
 TEST(StepSync, TheCounterSeesAnItemCall) {
-  HostReadCounter counter;
+  const omnirm::testing::HostReadCounter counter;
   const double value = at::ones({}).item<double>();
   EXPECT_EQ(value, 1.0);
   EXPECT_GE(counter.count(), 1);
