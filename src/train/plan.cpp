@@ -241,6 +241,10 @@ MemoryPlan plan_memory(const Config& config, const ParameterCounts& n, int64_t w
     } else if (bf16_reduce && world_size > 1) {
       b.buffers = 2.0 * 2.0 * std::max(block, non_block);
     }
+    if (stage == 1 && !accumulates && world_size > 1) {
+      // Its buckets reduce during backward as at stage 2, into reduce-scatter outputs.
+      b.buffers = std::max(b.buffers, 4.0 * buckets / w);
+    }
     if ((stage == 1 || stage == 2) && world_size > 1) {
       // The updated slices copied for the all-gather after the step.
       b.buffers = std::max(b.buffers, working / w);

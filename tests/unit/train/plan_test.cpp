@@ -68,6 +68,9 @@ TEST(Plan, StagesShardWhatTheyPromise) {
   omnirm::Config config = base_config();
   config.train.param_dtype = "bf16";
   config.train.precision = "bf16";
+  // Four micro-steps per rank: stage 1 accumulates whole gradients over them, stage 2 does
+  // not (with one micro-step the two hold the same bytes).
+  config.train.micro_batch_pairs = 2;
   const ParameterCounts counts = omnirm::train::count_parameters(config.model, config.lora, 100);
   const auto plan = omnirm::train::plan_memory(config, counts, 4, 64);
   ASSERT_EQ(plan.stages.size(), 4u);
