@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "omnirm/infer/loaded_model.h"
 #include "omnirm/infer/media_hook.h"
@@ -145,7 +146,7 @@ TEST_F(ServeMinicpmo, EveryFixtureRecordGetsTheReferencesRewards) {
       SCOPED_TRACE(id + (inline_media ? " (inline)" : " (by path)"));
       const omnirm::serve::HttpReply reply = post(request_of(record, inline_media));
       ASSERT_EQ(reply.status, 200) << reply.body;
-      const std::vector<double> rewards = json::parse(reply.body).at("rewards");
+      const auto rewards = json::parse(reply.body).at("rewards").get<std::vector<double>>();
       ASSERT_EQ(rewards.size(), 2u);
       const json& sides = fixture().cases.at(id);
       for (size_t i = 0; i < 2; ++i) {
