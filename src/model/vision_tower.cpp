@@ -140,11 +140,26 @@ at::Tensor ResamplerImpl::forward_grid(const at::Tensor& features, const at::Ten
         .narrow(0, 0, h * w)
         .copy_(sincos_positions_2d(options_.embed_dim, h, w).to(kv.device(), kv.scalar_type()));
   }
-  const at::Tensor q = ln_q_->forward(query_).unsqueeze(1).expand({-1, b, -1});  // [Q, B, E]
-  // torch's MultiheadAttention takes [L, B, E]; its key_padding_mask is true where ignored.
-  auto [out, weights] = attn_->forward(q, (kv + positions).transpose(0, 1), kv.transpose(0, 1),
-                                       key_mask.logical_not(), /*need_weights=*/false);
-  return proj_->forward(ln_post_->forward(out.transpose(0, 1)));  // [B, Q, out_dim]
+  // The attention is computed here from the MultiheadAttention module's own weights (the
+  // checkpoint keeps its names) rather than through its forward: LibTorch's C++ forward applies
+  // a key_padding_mask with a masked_fill dispatched for float and double only, so a bf16
+  // resampler could not hide the padded keys. SDPA takes the mask [B, 1, 1, P] (true where a
+  // key is attended) in any dtype, as PyTorch's own MultiheadAttention does when no weights
+  // are asked for.
+  const int64_t e = options_.embed_dim, heads = options_.num_heads, d = e / heads;
+  const at::Tensor& in_weight = attn_->in_proj_weight;  // [3E, E]: query, key and value rows
+  const at::Tensor& in_bias = attn_->in_proj_bias;      // [3E]
+  const auto project = [&](const at::Tensor& x, int64_t part) {  // [B, L, E] -> [B, H, L, d]
+    const at::Tensor y =
+        at::linear(x, in_weight.narrow(0, part * e, e), in_bias.narrow(0, part * e, e));
+    return y.view({b, x.size(1), heads, d}).transpose(1, 2);
+  };
+  const at::Tensor q = ln_q_->forward(query_).unsqueeze(0).expand({b, -1, -1});  // [B, Q, E]
+  const at::Tensor attended =
+      at::scaled_dot_product_attention(project(q, 0), project(kv + positions, 1), project(kv, 2),
+                                       key_mask.to(at::kBool).view({b, 1, 1, p}));  // [B, H, Q, d]
+  const at::Tensor merged = attended.transpose(1, 2).reshape({b, -1, e});           // [B, Q, E]
+  return proj_->forward(ln_post_->forward(attn_->out_proj->forward(merged)));  // [B, Q, out_dim]
 }
 
 at::Tensor ResamplerImpl::forward(const at::Tensor& features, const at::Tensor& frame_index) {

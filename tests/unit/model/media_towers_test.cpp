@@ -113,6 +113,35 @@ TEST(MediaTowers, ResamplerLocalityKeepsRegionsApart) {
   EXPECT_THROW(resampler->forward(at::randn({1, 16, 64}), at::zeros({1}, at::kLong)), c10::Error);
 }
 
+TEST(MediaTowers, MinicpmoResamplerHidesPaddedKeysInBf16AsInFp32) {
+  at::manual_seed(0);
+  ResamplerOptions ro;
+  ro.minicpmo = true;
+  ro.num_queries = 8;
+  ro.embed_dim = ro.kv_dim = ro.out_dim = 64;
+  ro.num_heads = 4;
+  Resampler resampler(ro);
+  // Two items of 12 patches: a 3x4 grid, and a 2x3 grid whose last 6 patches are padding.
+  at::Tensor features = at::randn({2, 12, 64});
+  const at::Tensor key_mask = at::ones({2, 12}, at::kBool);
+  key_mask[1].narrow(0, 6, 6).fill_(false);
+  const at::Tensor grids = at::tensor(std::vector<int64_t>{3, 4, 2, 3}).view({2, 2});
+  const at::Tensor fp32 = resampler->forward_grid(features, key_mask, grids);
+  EXPECT_EQ(fp32.sizes(), (std::vector<int64_t>{2, 8, 64}));
+
+  // What sits in the padded patches changes nothing.
+  at::Tensor other = features.clone();
+  other[1].narrow(0, 6, 6).normal_();
+  EXPECT_TRUE(at::allclose(resampler->forward_grid(other, key_mask, grids), fp32, 0, 1e-6));
+
+  resampler->to(at::kBFloat16);
+  const at::Tensor bf16 = resampler->forward_grid(features.to(at::kBFloat16), key_mask, grids);
+  ASSERT_EQ(bf16.scalar_type(), at::kBFloat16);
+  // bf16 keeps 8 bits of mantissa: through two layer norms and four projections the outputs,
+  // of order 1, stay within a few bf16 steps of fp32.
+  EXPECT_LT((bf16.to(at::kFloat) - fp32).abs().max().item<double>(), 0.1);
+}
+
 TEST(MediaTowers, AudioTower) {
   at::manual_seed(2);
   AudioTowerOptions ao;
