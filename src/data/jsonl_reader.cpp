@@ -26,7 +26,6 @@ namespace {
 
 constexpr std::string_view kSkipAdvice = "; fix the record or set data.on_bad_record: skip";
 constexpr size_t kMaxProblems = 100;
-constexpr size_t kMaxQuotedBytes = 60;
 
 constexpr std::array<std::string_view, 9> kTasks = {"t2t", "ti2t", "tv2t", "ta2t", "t2i",
                                                     "t2v", "t2a",  "t23d", "ti2i"};
@@ -36,23 +35,6 @@ constexpr std::array<std::string_view, 5> kMediaTypes = {"image", "video", "audi
 template <size_t N>
 bool is_one_of(std::string_view value, const std::array<std::string_view, N>& allowed) {
   return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
-}
-
-// A user value inside a one-line message: single-quoted, control characters replaced,
-// long values cut at a character boundary.
-std::string quote_value(std::string_view value) {
-  bool truncated = false;
-  if (value.size() > kMaxQuotedBytes) {
-    size_t cut = kMaxQuotedBytes;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
-    value = value.substr(0, cut);
-    truncated = true;
-  }
-  std::string out = "'";
-  for (char c : value) out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-  if (truncated) out += "...";
-  out += "'";
-  return out;
 }
 
 std::string type_name(const simdjson::dom::element& element) {
@@ -100,7 +82,7 @@ class RecordParser {
     if (auto task = optional_field(record, "task")) {
       example.task = std::string(string_value(*task, "task"));
       if (!is_one_of(example.task, kTasks)) {
-        fail("task", "unknown task " + quote_value(example.task) +
+        fail("task", "unknown task " + quoted_for_message(example.task) +
                          "; use one of t2t, ti2t, tv2t, ta2t, t2i, t2v, t2a, t23d, ti2i");
       }
     }
@@ -117,7 +99,7 @@ class RecordParser {
       } else if (name == "tie") {
         example.preference = Preference::tie;
       } else {
-        fail("preference", quote_value(name) + " is not valid; use chosen or tie");
+        fail("preference", quoted_for_message(name) + " is not valid; use chosen or tie");
       }
     }
     if (auto margin = optional_field(record, "margin")) {
@@ -195,7 +177,7 @@ class RecordParser {
       turn.role = std::string(
           string_value(required_field(turn_object, "role", field + ".role"), field + ".role"));
       if (turn.role != "user" && turn.role != "assistant") {
-        fail(field + ".role", quote_value(turn.role) +
+        fail(field + ".role", quoted_for_message(turn.role) +
                                   " is not a valid role; use user or assistant (instructions "
                                   "for the judge go in criteria)");
       }
@@ -264,7 +246,7 @@ class RecordParser {
           string_value(required_field(object, "path", field + ".path"), field + ".path"));
       check_media_path(part.path, field + ".path");
     } else {
-      fail(field + ".type", "unknown content type " + quote_value(part.type) +
+      fail(field + ".type", "unknown content type " + quoted_for_message(part.type) +
                                 "; use text, image, video, audio, mesh or views");
     }
     return part;
@@ -328,7 +310,8 @@ nlohmann::ordered_json parts_to_json(const std::vector<ContentPart>& parts) {
 OnBadRecord parse_on_bad_record(const std::string& name) {
   if (name == "error") return OnBadRecord::error;
   if (name == "skip") return OnBadRecord::skip;
-  throw UserError("data.on_bad_record: " + quote_value(name) + " is not valid; use error or skip");
+  throw UserError("data.on_bad_record: " + quoted_for_message(name) +
+                  " is not valid; use error or skip");
 }
 
 Example parse_pair_record(std::string_view json_line, const std::string& origin, RecordUse use) {

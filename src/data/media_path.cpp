@@ -8,9 +8,9 @@ namespace {
 
 constexpr size_t kMaxQuotedBytes = 60;
 
-// The path inside a one-line message: single-quoted, control characters replaced, a long
-// path cut at a character boundary.
-std::string quoted(std::string_view value) {
+}  // namespace
+
+std::string quoted_for_message(std::string_view value) {
   bool truncated = false;
   if (value.size() > kMaxQuotedBytes) {
     size_t cut = kMaxQuotedBytes;
@@ -24,22 +24,20 @@ std::string quoted(std::string_view value) {
   return out + "'";
 }
 
-}  // namespace
-
 std::optional<std::string> media_path_problem(std::string_view path, std::string_view root_name) {
   if (path.empty()) return "must not be empty";
   const bool drive_letter =
       path.size() >= 2 && std::isalpha(static_cast<unsigned char>(path[0])) && path[1] == ':';
   if (path[0] == '/' || path[0] == '\\' || drive_letter) {
-    return "absolute path " + quoted(path) + " is not allowed; give media paths relative to " +
-           std::string(root_name);
+    return "absolute path " + quoted_for_message(path) +
+           " is not allowed; give media paths relative to " + std::string(root_name);
   }
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find_first_of("/\\", start);
     if (end == std::string_view::npos) end = path.size();
     if (path.substr(start, end - start) == "..") {
-      return "path " + quoted(path) + " may leave " + std::string(root_name) +
+      return "path " + quoted_for_message(path) + " may leave " + std::string(root_name) +
              "; '..' components are not allowed";
     }
     start = end + 1;

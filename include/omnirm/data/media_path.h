@@ -15,4 +15,9 @@ namespace omnirm::data {
 std::optional<std::string> media_path_problem(std::string_view path,
                                               std::string_view root_name = "the dataset root");
 
+// A user value (a path, a task or role name) as it stands inside a one-line message:
+// single-quoted, control characters replaced by '?', cut at a UTF-8 character boundary past 60
+// bytes (marked "...").
+std::string quoted_for_message(std::string_view value);
+
 }  // namespace omnirm::data
