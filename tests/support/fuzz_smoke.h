@@ -1,7 +1,8 @@
-// Smoke runs of the libFuzzer targets in tests/fuzz from the normal test suite: builds one
-// target of that standalone project with clang++ into the test binary's build tree (once;
-// later runs rebuild only what changed) and fuzzes a fixed number of inputs grown from a seed
-// corpus. Skips the calling test, with a message, only where no clang++ that supports
+// Smoke runs of the libFuzzer targets in tests/fuzz from the normal test suite: makes sure one
+// target of that standalone project is built with clang++ in the test binary's build tree (the
+// main build has normally built it there already: tests/CMakeLists.txt; otherwise it is built
+// here, and later runs rebuild only what changed) and fuzzes a fixed number of inputs grown
+// from a seed corpus. Skips the calling test, with a message, only where no clang++ that supports
 // -fsanitize=fuzzer is installed.
 #pragma once
 
