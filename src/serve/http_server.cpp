@@ -246,6 +246,11 @@ void HttpServer::accept_all() {
       return;  // EAGAIN: nothing more to accept
     }
     if (open_connections_ >= max_connections_) {
+      {  // counted before the client can see the refusal: a client that reads the stats
+         // after its 503 finds it counted
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++stats_.refused_connections;
+      }
       // Best effort: the socket is new, so the short answer fits its send buffer.
       const std::string refusal = serialize_response(
           json_error(503, "too many open connections (" + std::to_string(max_connections_) +
@@ -254,8 +259,6 @@ void HttpServer::accept_all() {
       [[maybe_unused]] const ssize_t n =
           ::send(fd, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++stats_.refused_connections;
       continue;
     }
     const int on = 1;
