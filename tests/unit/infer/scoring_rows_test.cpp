@@ -12,27 +12,12 @@
 
 #include "omnirm/data/pair_batch.h"
 #include "omnirm/ops/attention.h"
+#include "support/tiny_reward_model.h"
 
 namespace omnirm::infer {
 namespace {
 
 constexpr int64_t kVocab = 60;
-
-model::RewardModel tiny_model(uint64_t seed, const std::string& backend) {
-  ModelConfig config;
-  config.hidden_size = 32;
-  config.num_layers = 2;
-  config.num_heads = 4;
-  config.num_kv_heads = 2;
-  config.intermediate_size = 64;
-  config.init_std = 0.2;
-  config.attention_backend = backend;
-  at::manual_seed(seed);
-  model::RewardModel model(config, kVocab);
-  model::initialize_weights(*model);
-  model->eval();
-  return model;
-}
 
 ScoringRow random_row(int64_t prompt, const std::vector<int64_t>& responses) {
   auto ids = [&](int64_t n) {
@@ -88,7 +73,7 @@ TEST(ScoringRows, PacksOnePromptPerRow) {
 }
 
 void expect_rows_match_pairs(const std::string& backend) {
-  model::RewardModel model = tiny_model(7, backend);
+  model::RewardModel model = testing::tiny_model(kVocab, 7, backend);
   at::manual_seed(3);
   const std::vector<ScoringRow> rows = {
       random_row(9, {4, 1, 7}),

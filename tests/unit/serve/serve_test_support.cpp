@@ -42,22 +42,6 @@ const text::Tokenizer& test_tokenizer() {
   return *tokenizer;
 }
 
-model::RewardModel tiny_model(int64_t vocab, uint64_t seed, const std::string& backend) {
-  ModelConfig config;
-  config.hidden_size = 32;
-  config.num_layers = 2;
-  config.num_heads = 4;
-  config.num_kv_heads = 2;
-  config.intermediate_size = 64;
-  config.init_std = 0.2;
-  config.attention_backend = backend;
-  at::manual_seed(seed);
-  model::RewardModel model(config, vocab);
-  model::initialize_weights(*model);
-  model->eval();
-  return model;
-}
-
 TokenizedRequest random_request(int64_t vocab, int64_t prompt,
                                 const std::vector<int64_t>& responses) {
   auto ids = [&](int64_t n) {

@@ -13,6 +13,7 @@
 #include "omnirm/serve/batch_scheduler.h"
 #include "omnirm/serve/score_request.h"
 #include "omnirm/text/tokenizer.h"
+#include "support/tiny_reward_model.h"
 
 namespace omnirm::serve::testing {
 
@@ -20,10 +21,8 @@ namespace omnirm::serve::testing {
 // for every call in one process (trained once).
 const text::Tokenizer& test_tokenizer();
 
-// A 2-layer, 32-wide text model over `vocab` ids, initialised from seed `seed` with a wide
-// init_std, so rewards differ visibly between inputs. `backend`: the attention backend.
-model::RewardModel tiny_model(int64_t vocab, uint64_t seed,
-                              const std::string& backend = "reference");
+// The shared tiny text reward model (tests/support/tiny_reward_model.h).
+using omnirm::testing::tiny_model;
 
 // A request of a `prompt`-token prompt and one response per entry of `responses` (lengths),
 // ids drawn from the global torch generator in [0, vocab).
